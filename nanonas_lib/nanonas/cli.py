@@ -1,0 +1,107 @@
+"""The `nanonas` command line: search, and build or verify NanoBench."""
+
+import argparse
+import sys
+
+SEARCH_OPTIONS = {  # flag -> (type, help); passed to nano_nas only when given
+    "population_size": (int, "evolution: individuals per generation"),
+    "generations": (int, "evolution: number of generations"),
+    "tournament_size": (int, "evolution: contestants per tournament"),
+    "sample_size": (int, "regularized_evolution: members sampled per cycle"),
+    "mutation_rate": (float, "evolutions: chance that each position mutates (default 1/positions)"),
+    "evaluations": (int, "random, regularized_evolution: architectures to evaluate"),
+    "epochs": (int, "darts: epochs of supernet training"),
+    "arch_lr": (float, "darts: learning rate of the alphas"),
+    "train_epochs": (int, "training epochs of each evaluation"),
+    "channels": (int, "channels of every layer"),
+    "dataset": (str, "digits (embedded), mnist, fashion_mnist or cifar10"),
+    "device": (str, "cpu or cuda (default: automatic)"),
+    "evaluator": (str, "train (real training) or bench (NanoBench lookups)"),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .core import STRATEGIES
+
+    parser = argparse.ArgumentParser(prog="nanonas", description="Neural architecture search you can read.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    search = sub.add_parser("search", help="run a search and print the architecture it found")
+    search.add_argument("strategy", choices=list(STRATEGIES))
+    search.add_argument("--seed", type=int, default=0)
+    for name, (kind, text) in SEARCH_OPTIONS.items():
+        search.add_argument("--" + name.replace("_", "-"), type=kind, default=None, help=text)
+    search.add_argument("--download", action="store_true", help="allow downloading a torchvision dataset")
+    search.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    search.add_argument("--save", metavar="PATH", help="save the search result as JSON")
+
+    bench = sub.add_parser("bench", help="build or verify NanoBench, the exhaustively trained table")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True)
+    build = bench_sub.add_parser("build", help="train every architecture (resumable: re-run to continue)")
+    build.add_argument("--workers", type=int, default=1, help="worker processes (one core each)")
+    build.add_argument("--out", metavar="DIR", help="where to write the table (default: the package's own)")
+    build.add_argument("--limit", type=int, help="stop after this many training runs")
+    verify = bench_sub.add_parser("verify", help="retrain sampled architectures and compare with the table")
+    verify.add_argument("--samples", type=int, default=5)
+    verify.add_argument("--seed", type=int, default=0)
+    verify.add_argument("--table", metavar="DIR", help="a table folder (default: the shipped one)")
+    verify.add_argument("--tolerance", type=float, default=0.01, help="largest allowed |fresh - table| accuracy")
+    return parser
+
+
+def _search(args, parser) -> int:
+    from .core import nano_nas
+
+    options = {k: getattr(args, k) for k in SEARCH_OPTIONS if getattr(args, k) is not None}
+    try:
+        progress = not args.no_progress
+        model = nano_nas(args.strategy, seed=args.seed, download=args.download, progress=progress, **options)
+    except ValueError as e:
+        parser.error(str(e))
+    result = model.search
+    test = "n/a" if result.test_accuracy is None else f"{result.test_accuracy:.2%}"
+    print(f"found: {result.dna}  {' -> '.join(result.ops)}")
+    print(f"validation accuracy {result.val_accuracy:.2%}, test accuracy {test}")
+    stopped = " (interrupted)" if result.interrupted else ""
+    print(f"{result.evaluations} evaluations in {result.wall_time:.1f} s{stopped}")
+    if args.save:
+        print(f"saved to {result.save(args.save)}")
+    return 0
+
+
+def _bench(args, parser) -> int:
+    from . import bench
+
+    if args.bench_command == "build":
+        if args.workers < 1:
+            parser.error("--workers must be a positive integer")
+        out = bench.build(args.out, workers=args.workers, limit=args.limit)
+        print(f"NanoBench written to {out}")
+        return 0
+    if args.samples < 1:
+        parser.error("--samples must be a positive integer")
+    try:
+        table = bench.NanoBench.load(args.table)
+    except ValueError as e:
+        parser.error(str(e))
+    report = bench.verify(args.samples, args.seed, table)
+    worst = max(abs(r["difference"]) for r in report)
+    for r in report:
+        print(f"{'-'.join(r['ops']):40s} seed {r['seed']}: table {r['table']:.4f}  fresh {r['fresh']:.4f}  "
+              f"difference {r['difference']:+.4f}")  # fmt: skip
+    print(f"largest difference {worst:.4f} (tolerance {args.tolerance})")
+    return 0 if worst <= args.tolerance else 1
+
+
+def main(argv=None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return _search(args, parser) if args.command == "search" else _bench(args, parser)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

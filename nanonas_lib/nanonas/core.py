@@ -1,0 +1,199 @@
+"""nanoNAS in under 200 lines: ops -> DNA -> network -> fitness -> random, evolution, DARTS -> nano_nas."""
+
+import random
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .history import History  # {dna: fitness} in the order evaluated; never evaluates a DNA twice
+
+
+# 1. The search space: five operations; each keeps the shape (B, C, H, W) of its input.
+def conv(C: int, k: int, C_in: int | None = None) -> nn.Module:
+    return nn.Sequential(nn.Conv2d(C_in or C, C, k, padding=k // 2, bias=False), nn.BatchNorm2d(C), nn.ReLU())
+
+
+class Zero(nn.Module):  # outputs zeros: the op that means "no connection"
+    def forward(self, x):
+        return x * 0.0
+
+
+OPERATIONS = {  # name -> constructor(channels); add your own and the space grows
+    "conv3x3": lambda C: conv(C, 3),
+    "conv5x5": lambda C: conv(C, 5),
+    "maxpool": lambda C: nn.MaxPool2d(3, stride=1, padding=1),
+    "skip": lambda C: nn.Identity(),
+    "zero": lambda C: Zero(),
+}
+
+
+# 2. An architecture is its DNA: a list of op indices, one per position.
+def check_dna(dna, positions: int | None = None) -> list[int]:
+    """Return the DNA as a list of ints, or raise a ValueError that says what is allowed."""
+    n, ok = len(OPERATIONS), isinstance(dna, (list, tuple)) and 0 < len(dna) == (positions or len(dna))
+    if not ok or not all(hasattr(i, "__index__") and not isinstance(i, bool) and 0 <= i < n for i in dna):
+        size = f"{positions} " if positions else ""
+        raise ValueError(f"a DNA is a list of {size}op indices in 0..{n - 1} ({', '.join(OPERATIONS)}); got {dna!r}")
+    return [int(i) for i in dna]
+
+
+def decode(dna) -> list[str]:
+    return [list(OPERATIONS)[i] for i in check_dna(dna)]
+
+
+def random_dna(rng: random.Random, positions: int = 4) -> list[int]:
+    return [rng.randrange(len(OPERATIONS)) for _ in range(positions)]
+
+
+def mutate(dna, rng: random.Random, rate: float | None = None) -> list[int]:
+    """Change each position with probability `rate` (default 1/len) to another op; at least one."""
+    rate = 1 / len(dna) if rate is None else rate
+    must = rng.randrange(len(dna))  # this position always changes, so the child is new
+    other = lambda op: rng.choice([o for o in range(len(OPERATIONS)) if o != op])
+    return [other(op) if i == must or rng.random() < rate else op for i, op in enumerate(dna)]
+
+
+# 3. The network: stem -> the chosen ops in a chain -> global average pool -> classifier.
+class Network(nn.Module):
+    def __init__(self, cells, channels=16, in_channels=1, num_classes=10):
+        super().__init__()
+        self.stem = conv(channels, 3, C_in=in_channels)
+        self.cells = nn.ModuleList(cells)
+        self.head = nn.Linear(channels, num_classes)
+
+    def forward(self, x):  # (B, in_channels, H, W) -> (B, num_classes)
+        x = self.stem(x)
+        for cell in self.cells:
+            x = cell(x)
+        return self.head(x.mean(dim=(2, 3)))
+
+
+def build_model(dna, channels=16, in_channels=1, num_classes=10) -> Network:
+    """A freshly initialised network of this DNA; `model.dna` remembers it."""
+    model = Network([OPERATIONS[name](channels) for name in decode(dna)], channels, in_channels, num_classes)
+    model.dna = check_dna(dna)
+    return model
+
+
+# 4. Fitness: train briefly on the training split, score on the validation split.
+@dataclass
+class Task:  # what a search runs on: the data, the training recipe of one evaluation, a seed, a device
+    data: object  # a nanonas.data.Dataset
+    positions: int = 4  # 4 positions x 5 ops = 625 architectures
+    channels: int = 16  # wide enough for 99% on digits, small enough for CPU
+    epochs: int = 10  # per evaluation: ~0.5 s on a CPU core, enough to rank digits architectures (NanoBench card)
+    lr: float = 0.02  # Adam, cosine-decayed to ~0 over the epochs (halves seed-to-seed noise vs a constant 0.01)
+    batch_size: int = 128  # 9 steps an epoch on digits: fewer, larger steps are faster on a CPU
+    seed: int = 0
+    device: str = "cpu"
+
+
+def train(dna, task: Task) -> tuple[Network, float]:
+    """Train a fresh network of this DNA with the task's recipe; return it and its last-epoch loss."""
+    torch.manual_seed(task.seed)  # build the model after seeding: the seed also sets the initial weights
+    X, y = task.data.train
+    model = build_model(dna, task.channels, task.data.in_channels, task.data.num_classes).to(task.device)
+    opt = torch.optim.Adam(model.parameters(), lr=task.lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=task.epochs)  # lr decays: less seed noise
+    order = torch.Generator().manual_seed(task.seed)  # and the order of the batches
+    for _ in range(task.epochs):
+        losses = []
+        for idx in torch.randperm(len(X), generator=order).split(task.batch_size):
+            loss = F.cross_entropy(model(X[idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        schedule.step()
+    return model, sum(losses) / len(losses)
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, X, y) -> float:
+    model.eval()
+    return sum((model(xb).argmax(1) == yb).sum().item() for xb, yb in zip(X.split(1024), y.split(1024))) / len(X)
+
+
+def evaluate(dna, task: Task) -> float:
+    """The fitness of a DNA: validation accuracy after a short training."""
+    return accuracy(train(dna, task)[0], *task.data.valid)
+
+
+# 5. Random search: sample DNAs uniformly, keep the best.
+def random_search(fitness: History, task: Task, evaluations=100):
+    rng = random.Random(task.seed)
+    for _ in range(min(evaluations, len(OPERATIONS) ** task.positions)):
+        fitness.explore(lambda: random_dna(rng, task.positions))
+
+
+# 6. Evolution: tournament selection + mutation; each generation the children replace the worse half.
+def evolution(fitness: History, task: Task, population_size=20, generations=10, tournament_size=3, mutation_rate=None):
+    rng = random.Random(task.seed)
+    population = [fitness.explore(lambda: random_dna(rng, task.positions)) for _ in range(population_size)]
+    for _ in range(generations):
+        population.sort(key=fitness, reverse=True)  # fitness is looked up, never re-trained
+        survivors = population[: population_size - population_size // 2]
+        winner = lambda: max(rng.sample(population, min(tournament_size, len(population))), key=fitness)
+        children = [fitness.explore(lambda: mutate(winner(), rng, mutation_rate)) for _ in range(population_size // 2)]
+        population = survivors + children
+
+
+# 7. DARTS: relax the choice into a softmax over all ops, learn weights and alphas by gradient.
+class MixedOp(nn.Module):  # all ops at once, weighted by softmax(alphas): one position of DARTS's supernet
+    def __init__(self, C):
+        super().__init__()
+        self.ops = nn.ModuleList(make(C) for make in OPERATIONS.values())
+        self.alphas = nn.Parameter(1e-3 * torch.randn(len(self.ops)))  # the architecture's parameters
+
+    def forward(self, x, weights=None):
+        weights = F.softmax(self.alphas, dim=-1) if weights is None else weights
+        return sum(w * op(x) for w, op in zip(weights, self.ops))  # the whole relaxation, in one expression
+
+
+def genotype(net: Network) -> list[int]:
+    """Discretise: each position's argmax over its alphas, never 'zero' (it would cut the chain)."""
+    alphas = torch.stack([cell.alphas.detach() for cell in net.cells])  # (positions, ops)
+    alphas[:, list(OPERATIONS).index("zero")] = -float("inf")
+    return alphas.argmax(dim=-1).tolist()
+
+
+def darts(fitness: History, task: Task, epochs=50, arch_lr=3e-3, on_epoch=None):
+    torch.manual_seed(task.seed)
+    (Xt, yt), (Xv, yv) = task.data.train, task.data.valid
+    cells = [MixedOp(task.channels) for _ in range(task.positions)]
+    net = Network(cells, task.channels, task.data.in_channels, task.data.num_classes).to(task.device)
+    alphas = [p for name, p in net.named_parameters() if name.endswith("alphas")]
+    w_opt = torch.optim.Adam([p for name, p in net.named_parameters() if not name.endswith("alphas")], lr=task.lr)
+    a_opt = torch.optim.Adam(alphas, lr=arch_lr, betas=(0.5, 0.999), weight_decay=1e-3)
+    order = torch.Generator().manual_seed(task.seed)
+    for epoch in range(epochs):
+        for idx in torch.randperm(len(Xt), generator=order).split(task.batch_size):
+            # first-order bilevel step: alphas descend the validation loss, then weights the training loss
+            v = torch.randint(len(Xv), (len(idx),), generator=order)
+            a_opt.zero_grad()
+            F.cross_entropy(net(Xv[v]), yv[v]).backward()
+            a_opt.step()
+            w_opt.zero_grad()
+            F.cross_entropy(net(Xt[idx]), yt[idx]).backward()
+            w_opt.step()
+        if on_epoch:
+            on_epoch(epoch, F.softmax(torch.stack(alphas).detach(), dim=-1).cpu(), genotype(net))
+    fitness(genotype(net))  # score the derived architecture with the task's evaluator
+
+
+STRATEGIES = {"random": random_search, "evolution": evolution, "darts": darts}  # + regularized_evolution.py
+
+
+# 8. The one-line API.
+def nano_nas(strategy="evolution", **options) -> Network:
+    """Search with a strategy; return a freshly initialised network of the best DNA (`.dna`, `.search`)."""
+    from .search import Run  # checks the options, loads the data, keeps the result: plumbing
+
+    run = Run(strategy, options)
+    try:
+        STRATEGIES[strategy](run.fitness, run.task, **run.strategy_options)
+    except KeyboardInterrupt:
+        run.interrupted = True  # keep the best-so-far and the history
+    return run.finish()

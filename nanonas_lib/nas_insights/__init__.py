@@ -1,0 +1,1 @@
+"""nas_insights: views of real searches, drawn against NanoBench's exact ground truth."""
