@@ -10,7 +10,7 @@ import pytest
 
 import nanonas
 from nanonas import OPERATIONS
-from nanonas.bench import COSTS, META, RUNS, TABLE_DIR, NanoBench, build, pareto_indices, verify
+from nanonas.bench import COSTS, META, RUNS, TABLE_DIR, NanoBench, build, verify
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +75,6 @@ def test_pareto_front_equals_brute_force(bench, minimize):
 
     brute = [r for r in records if not any(dominates(o, r) for o in records)]
     assert [r["dna"] for r in front] == [r["dna"] for r in brute]
-
-
-def test_pareto_indices_on_a_small_example():
-    points = np.array([[1, 5], [2, 4], [2, 2], [0, 6], [1, 4]])
-    assert pareto_indices(points) == [0, 1, 3]
 
 
 def test_bad_input(bench):

@@ -87,7 +87,7 @@ def test_mutate_always_gives_a_valid_different_dna():
     for seed in range(300):
         rng = random.Random(seed)
         dna = [rng.randrange(5) for _ in range(4)]
-        child = mutate(dna, rng, rate=rng.choice([None, 0.0, 0.5, 1.0]))
+        child = mutate(dna, rng, rate=rng.choice([0.0, 0.5, 1.0]))
         assert child != dna
         assert check_dna(child, 4) == child
 

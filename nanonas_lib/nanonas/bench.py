@@ -23,6 +23,7 @@ import torch
 
 from .core import OPERATIONS, Task, accuracy, build_model, check_dna, decode, train
 from .data import SPLIT_SEED, load_dataset
+from .pareto import pareto_front
 
 TABLE_DIR = Path(__file__).parent / "data"
 RUNS, COSTS, META = "nanobench_runs.csv", "nanobench_costs.csv", "nanobench_meta.json"
@@ -292,7 +293,7 @@ class NanoBench:
                 raise ValueError(f"unknown objective {m!r}; choose from: {', '.join(OBJECTIVES)}")
         records = list(self)
         points = np.array([[r[m] for m in maximize] + [-r[m] for m in minimize] for r in records], dtype=float)
-        return [records[i] for i in pareto_indices(points)]
+        return [records[i] for i in pareto_front(points)]
 
     # -- searching on the table
     def evaluator(self, seed: int = 0) -> "BenchEvaluator":
@@ -309,17 +310,6 @@ class NanoBench:
                 f"NanoBench was built with {', '.join(f'{k}={r[k]!r}' for k in differ)}; this search differs in "
                 f"{', '.join(differ)}. Use evaluator='train' for real training, or rebuild the table."
             )
-
-
-def pareto_indices(points: np.ndarray) -> list[int]:
-    """Indices of the non-dominated rows of `points` (every column is maximised), in their original order."""
-    points = np.asarray(points, dtype=float)
-    keep = []
-    for i, p in enumerate(points):
-        dominated = np.any(np.all(points >= p, axis=1) & np.any(points > p, axis=1))
-        if not dominated:
-            keep.append(i)
-    return keep
 
 
 class BenchEvaluator:

@@ -8,7 +8,7 @@ SEARCH_OPTIONS = {  # flag -> (type, help); passed to nano_nas only when given
     "generations": (int, "evolution: number of generations"),
     "tournament_size": (int, "evolution: contestants per tournament"),
     "sample_size": (int, "regularized_evolution: members sampled per cycle"),
-    "mutation_rate": (float, "evolutions: chance that each position mutates (default 1/positions)"),
+    "mutation_rate": (float, "evolutions: chance that each other position mutates too (default 0)"),
     "evaluations": (int, "random, regularized_evolution: architectures to evaluate"),
     "epochs": (int, "darts: epochs of supernet training"),
     "arch_lr": (float, "darts: learning rate of the alphas"),

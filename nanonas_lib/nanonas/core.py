@@ -47,9 +47,8 @@ def random_dna(rng: random.Random, positions: int = 4) -> list[int]:
     return [rng.randrange(len(OPERATIONS)) for _ in range(positions)]
 
 
-def mutate(dna, rng: random.Random, rate: float | None = None) -> list[int]:
-    """Change each position with probability `rate` (default 1/len) to another op; at least one."""
-    rate = 1 / len(dna) if rate is None else rate
+def mutate(dna, rng: random.Random, rate: float = 0.0) -> list[int]:
+    """Give one random position another op; each other position also changes with probability `rate`."""
     must = rng.randrange(len(dna))  # this position always changes, so the child is new
     other = lambda op: rng.choice([o for o in range(len(OPERATIONS)) if o != op])
     return [other(op) if i == must or rng.random() < rate else op for i, op in enumerate(dna)]
@@ -129,15 +128,17 @@ def random_search(fitness: History, task: Task, evaluations=100):
 
 
 # 6. Evolution: tournament selection + mutation; each generation the children replace the worse half.
-def evolution(fitness: History, task: Task, population_size=20, generations=10, tournament_size=3, mutation_rate=None):
+def evolution(fitness: History, task: Task, population_size=20, generations=10, tournament_size=3, mutation_rate=0.0):
     rng = random.Random(task.seed)
     population = [fitness.explore(lambda: random_dna(rng, task.positions)) for _ in range(population_size)]
     for _ in range(generations):
-        population.sort(key=fitness, reverse=True)  # fitness is looked up, never re-trained
-        survivors = population[: population_size - population_size // 2]
+        fitness.log(population)  # one generation's gene pool, kept for the insights
+        survivors = sorted(population, key=fitness, reverse=True)[: population_size - population_size // 2]
         winner = lambda: max(rng.sample(population, min(tournament_size, len(population))), key=fitness)
-        children = [fitness.explore(lambda: mutate(winner(), rng, mutation_rate)) for _ in range(population_size // 2)]
-        population = survivors + children
+        mutant = lambda parent: mutate(parent, rng, mutation_rate)
+        children = [fitness.explore(mutant, winner()) for _ in range(population_size // 2)]
+        population = survivors + children  # fitness is looked up, never re-trained
+    fitness.log(population)
 
 
 # 7. DARTS: relax the choice into a softmax over all ops, learn weights and alphas by gradient.
@@ -167,11 +168,10 @@ def darts(fitness: History, task: Task, epochs=50, arch_lr=3e-3, on_epoch=None):
     alphas = [p for name, p in net.named_parameters() if name.endswith("alphas")]
     w_opt = torch.optim.Adam([p for name, p in net.named_parameters() if not name.endswith("alphas")], lr=task.lr)
     a_opt = torch.optim.Adam(alphas, lr=arch_lr, betas=(0.5, 0.999), weight_decay=1e-3)
-    order = torch.Generator().manual_seed(task.seed)
     for epoch in range(epochs):
-        for idx in torch.randperm(len(Xt), generator=order).split(task.batch_size):
+        for idx in torch.randperm(len(Xt)).split(task.batch_size):  # the seed set above also orders the batches
             # first-order bilevel step: alphas descend the validation loss, then weights the training loss
-            v = torch.randint(len(Xv), (len(idx),), generator=order)
+            v = torch.randint(len(Xv), (len(idx),))
             a_opt.zero_grad()
             F.cross_entropy(net(Xv[v]), yv[v]).backward()
             a_opt.step()

@@ -58,8 +58,8 @@ def check_options(strategy: str, options: dict) -> tuple[dict, dict]:
     if own.get("population_size", 2) < 2:
         raise ValueError("population_size must be at least 2 (parents and children)")
     rate = own.get("mutation_rate")
-    if rate is not None and not (isinstance(rate, (int, float)) and 0 <= rate <= 1):
-        raise ValueError(f"mutation_rate must be a number in [0, 1] or None (1/positions); got {rate!r}")
+    if rate is not None and not (isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0 <= rate <= 1):
+        raise ValueError(f"mutation_rate must be a number in [0, 1]; got {rate!r}")
     if common["dataset"] not in DATASETS:
         raise ValueError(f"unknown dataset {common['dataset']!r}; choose one of: {', '.join(DATASETS)}")
     if not isinstance(common["seed"], int) or isinstance(common["seed"], bool):
@@ -166,6 +166,10 @@ class Run:
             test = accuracy(train(best, self.task)[0], *self.task.data.test)  # once, for the final pick
         else:
             test = None
+        if self.fitness.populations:
+            self.extra["populations"] = self.fitness.populations
+        if self.fitness.parents:
+            self.extra["parents"] = [[list(c), list(p)] for c, p in self.fitness.parents.items()]
         result = SearchResult(
             self.strategy, best, decode(best), fitness, test,
             [{"dna": list(d), "fitness": f} for d, f in self.fitness.items()],

@@ -1,0 +1,119 @@
+"""What every insight shares: a colour-blind-safe palette, NanoBench, searches in any form, saving figures."""
+
+import importlib.util
+from pathlib import Path
+
+from nanonas import OPERATIONS, SearchResult, check_dna, decode, nano_nas
+from nanonas.bench import NanoBench
+
+# Okabe & Ito (2008): eight colours that stay distinct under every common colour-vision deficiency
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+OP_COLORS = {op: OKABE_ITO[i % len(OKABE_ITO)] for i, op in enumerate(OPERATIONS)}  # one colour per op, everywhere
+STRATEGY_COLORS = {"random": "#E69F00", "evolution": "#56B4E9", "regularized_evolution": "#CC79A7", "darts": "#D55E00"}
+CONTINUOUS = "Viridis"  # perceptually uniform and colour-blind safe, for every continuous scale
+SHORT = {"conv3x3": "c3", "conv5x5": "c5", "maxpool": "mp", "skip": "sk", "zero": "0"}  # tick labels on grids
+
+
+def short(op: str) -> str:
+    return SHORT.get(op, op[:2])
+
+
+def strategy_color(name: str, i: int = 0) -> str:
+    return STRATEGY_COLORS.get(name, OKABE_ITO[i % len(OKABE_ITO)])
+
+
+def load_bench(bench=None):
+    """NanoBench: the shipped table (None), one built into a folder (a path), or a benchmark object as it is."""
+    if bench is None:
+        return NanoBench.load()
+    if isinstance(bench, (str, Path)):
+        return NanoBench.load(bench)
+    if all(hasattr(bench, name) for name in ("query", "best", "pareto_front", "__iter__", "__len__")):
+        return bench
+    raise ValueError(
+        f"bench must be None (the shipped NanoBench), a folder holding a NanoBench table, or a NanoBench object; "
+        f"got {type(bench).__name__}"
+    )
+
+
+def check_space(bench) -> int:
+    """The number of positions of `bench`, after checking that it holds every architecture of the space."""
+    positions = getattr(bench, "positions", 4)
+    if len(bench) != len(OPERATIONS) ** positions:
+        raise ValueError(
+            f"this NanoBench holds {len(bench)} of the {len(OPERATIONS) ** positions} architectures; the insights "
+            f"compare against the whole space: finish it with `nanonas bench build`"
+        )
+    return positions
+
+
+def as_history(history, name: str = "history") -> SearchResult:
+    """A plain history [{"dna": [...], "fitness": float}, ...] as a SearchResult (no populations, no lineage)."""
+    if not isinstance(history, (list, tuple)) or not history:
+        raise ValueError(f"a {name} is a non-empty list of {{'dna': [...], 'fitness': float}}; got {history!r:.80}")
+    clean = []
+    for i, h in enumerate(history):
+        if not isinstance(h, dict) or "dna" not in h or not isinstance(h.get("fitness"), (int, float)):
+            raise ValueError(f"entry {i} of the {name} is not {{'dna': [...], 'fitness': float}}; got {h!r:.80}")
+        clean.append({"dna": check_dna(h["dna"]), "fitness": float(h["fitness"])})
+    best = max(clean, key=lambda h: h["fitness"])  # the first of equals, as nano_nas picks
+    return SearchResult(name, best["dna"], decode(best["dna"]), best["fitness"], None, clean, 0.0, 0.0, 0, {})
+
+
+def as_result(search) -> SearchResult:
+    """Any form a search comes in, as a SearchResult: a SearchResult, a model from nano_nas (its `.search`),
+    a path to a saved result (`result.save(path)`), a result's dict, or a history list."""
+    if isinstance(search, SearchResult):
+        return search
+    if isinstance(getattr(search, "search", None), SearchResult):
+        return search.search
+    if isinstance(search, (str, Path)):
+        return SearchResult.load(search)
+    if isinstance(search, dict) and "history" in search:
+        try:
+            return SearchResult(**search)
+        except TypeError as e:
+            raise ValueError(f"this dict is not a saved nanonas search result ({e})") from e
+    if isinstance(search, (list, tuple)):
+        return as_history(search)
+    raise ValueError(
+        "a search is a SearchResult, a model returned by nano_nas, a path to a saved result, or a history "
+        f"[{{'dna': [...], 'fitness': float}}, ...]; got {type(search).__name__}"
+    )
+
+
+def run_search(strategy: str, bench, seed: int = 0, **options) -> SearchResult:
+    """Run a real search with NanoBench as its evaluator (lookups: instant; DARTS still trains its supernet)."""
+    return nano_nas(strategy, seed=seed, evaluator=bench, progress=False, **options).search
+
+
+def subtitle(title: str, sub: str) -> dict:
+    """A layout title with a smaller line under it: what to look for, then what the data says."""
+    return {"text": title, "subtitle": {"text": sub}, "x": 0.01, "xanchor": "left"}
+
+
+IMAGE_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg", ".webp")
+
+
+def save_figure(fig, path) -> Path:
+    """Write a figure: .html works everywhere (plotly.js embedded: opens offline); images need kaleido."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".html":
+        fig.write_html(path, include_plotlyjs=True)
+        return path
+    if suffix not in IMAGE_SUFFIXES:
+        raise ValueError(f"cannot save {path.name}: use .html, or an image type ({', '.join(IMAGE_SUFFIXES)})")
+    if importlib.util.find_spec("kaleido") is None:
+        raise RuntimeError(
+            f"saving {path.name} as an image needs kaleido and a Chromium: `pip install kaleido`, then "
+            f"`plotly_get_chrome`; or save as .html, which needs nothing more"
+        )
+    try:
+        fig.write_image(path)
+    except Exception as e:  # kaleido without a Chromium, or a broken one
+        raise RuntimeError(
+            f"kaleido could not write {path.name} ({e}); it needs a Chromium: run `plotly_get_chrome`, "
+            f"or save as .html instead"
+        ) from e
+    return path

@@ -1,0 +1,302 @@
+"""SearchLandscape: the true fitness of every architecture on a grid where one mutation is one step, with the
+paths real searches took across it, its local optima and its fitness-distance correlation."""
+
+import itertools
+import statistics
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from nanonas import OPERATIONS, decode
+
+from ._common import (
+    CONTINUOUS,
+    as_result,
+    check_space,
+    load_bench,
+    run_search,
+    save_figure,
+    short,
+    strategy_color,
+    subtitle,
+)
+
+FDC_READINGS = [  # (upper bound, what a fitness-distance correlation up to it means for a search that mutates)
+    (-0.5, "strongly negative: fitter architectures sit fewer mutations from the optimum, so mutating good ones "
+     "climbs to it"),
+    (-0.15, "weakly negative: fitter architectures tend to sit a little closer to the optimum, so mutating good ones "
+     "helps, but only somewhat"),
+    (0.15, "near zero: fitness says little about where the optimum is, so mutation gains little over sampling"),
+    (1.0, "positive: fitter architectures sit further from the optimum, a deceptive landscape for mutation"),
+]  # fmt: skip
+
+
+def cell(dna) -> tuple[int, int]:
+    """Where a DNA sits on the grid: row = ops at positions 0 and 1, column = ops at positions 2 and 3.
+
+    One mutation changes one position, so a DNA's single-mutation neighbours share its row or its column.
+    """
+    n = len(OPERATIONS)
+    return dna[0] * n + dna[1], dna[2] * n + dna[3]
+
+
+def neighbours(dna) -> list[tuple]:
+    """Every DNA one mutation away: one position changed to another op."""
+    return [(*dna[:i], o, *dna[i + 1 :]) for i in range(len(dna)) for o in range(len(OPERATIONS)) if o != dna[i]]
+
+
+def hamming(a, b) -> int:
+    return sum(x != y for x, y in zip(a, b))
+
+
+class SearchLandscape:
+    """The exact landscape of all 625 architectures from NanoBench, with the paths that real searches took.
+
+    `searches` are SearchResults, models from nano_nas, paths to saved results, or histories; with none, runs
+    `strategies` on NanoBench with `seed`. A DARTS result draws the path of its discretised genotype per epoch;
+    `include_darts=True` runs one (a real supernet: ~0.5 s an epoch on a CPU). `within` is how close to the optimum
+    (in mean validation accuracy) counts as "found it" for the comparison of the searches; `race_seeds` more
+    seeds of the landscape's own strategies (instant on NanoBench) make that comparison more than one run's luck.
+    """
+
+    def __init__(
+        self, *searches, bench=None, seed=0, strategies=("random", "evolution"), include_darts=False,
+        darts_epochs=50, within=0.005, race_seeds=20,
+    ):  # fmt: skip
+        self.bench = load_bench(bench)
+        if check_space(self.bench) != 4:
+            raise ValueError(f"the landscape grid needs 4 positions; this NanoBench has {self.bench.positions}")
+        if not isinstance(within, (int, float)) or not 0 <= within < 1:
+            raise ValueError(f"within must be an accuracy gap in [0, 1), e.g. 0.005 for half a point; got {within!r}")
+        if not isinstance(race_seeds, int) or isinstance(race_seeds, bool) or race_seeds < 0:
+            raise ValueError(f"race_seeds must be a whole number of seeds (0: no race); got {race_seeds!r}")
+        self.within, self.race_seeds, self._race = within, race_seeds, None
+        self.strategies = () if searches else tuple(strategies)  # the ones this landscape runs itself
+        self.searches = [as_result(s) for s in searches] or [run_search(s, self.bench, seed) for s in strategies]
+        if include_darts and not any(r.strategy == "darts" for r in self.searches):
+            self.searches.append(run_search("darts", self.bench, seed, epochs=darts_epochs))
+        self.accuracy = {tuple(r["dna"]): r["val_accuracy"] for r in self.bench}  # mean over the 3 seeds
+        self.optimum = tuple(self.bench.best()["dna"])
+        for r in self.searches:
+            unknown = [d for d in self.picks(r) if d not in self.accuracy]
+            if unknown:
+                raise ValueError(f"{r.strategy} evaluated {list(unknown[0])}, which is not in this NanoBench's space")
+        labels = [f"{r.strategy} (seed {r.seed})" for r in self.searches]
+        self.labels = [f"{a} #{i + 1}" if labels.count(a) > 1 else a for i, a in enumerate(labels)]
+
+    # -- the landscape
+    def grid(self) -> np.ndarray:
+        """Mean validation accuracy of every architecture, as a 25 x 25 array indexed by `cell(dna)`."""
+        n = len(OPERATIONS)
+        z = np.zeros((n * n, n * n))
+        for dna, acc in self.accuracy.items():
+            z[cell(dna)] = acc
+        return z
+
+    def local_optima(self) -> list[tuple]:
+        """Architectures that no single mutation strictly improves (by mean validation accuracy)."""
+        acc = self.accuracy
+        return [d for d in acc if not any(acc[m] > acc[d] for m in neighbours(d))]
+
+    def fitness_distance_correlation(self, live_only: bool = False) -> float:
+        """Pearson correlation of fitness with Hamming distance to the global optimum (Jones & Forrest, 1995).
+
+        Strongly negative: the fitter an architecture, the fewer mutations from the optimum, so climbing works.
+        `live_only` keeps architectures without 'zero' (which cuts the chain and leaves chance accuracy).
+        """
+        zero = list(OPERATIONS).index("zero") if "zero" in OPERATIONS else -1
+        dnas = [d for d in self.accuracy if not (live_only and zero in d)]
+        fitness = [self.accuracy[d] for d in dnas]
+        distance = [hamming(d, self.optimum) for d in dnas]
+        return float(np.corrcoef(fitness, distance)[0, 1])
+
+    # -- the searches on it
+    def picks(self, result) -> list[tuple]:
+        """The DNA the search would return after each evaluation (its best fitness so far; the first of equals).
+
+        For DARTS, the DNA its alphas would discretise to after each epoch.
+        """
+        if result.extra.get("genotypes"):
+            return [tuple(g) for g in result.extra["genotypes"]]
+        best, out = None, []
+        for h in result.history:
+            if best is None or h["fitness"] > best["fitness"]:
+                best = h
+            out.append(tuple(best["dna"]))
+        return out
+
+    def path(self, result) -> list[tuple]:
+        """The successive picks of a search, each once: the route its best-so-far took across the landscape."""
+        picks = self.picks(result)
+        return [p for i, p in enumerate(picks) if i == 0 or p != picks[i - 1]]
+
+    def steps_to_optimum(self, result) -> int | None:
+        """Evaluations (DARTS: epochs) until the search's pick is within `within` of the optimum; None if never."""
+        target = self.accuracy[self.optimum] - self.within
+        return next((i + 1 for i, p in enumerate(self.picks(result)) if self.accuracy[p] >= target), None)
+
+    def race(self) -> dict:
+        """This landscape's own strategies (not DARTS: it trains) run on `race_seeds` seeds: the evaluations each run
+        needed to come within `within` of the optimum, on the budget they all share (None: not within it)."""
+        if self._race is None:
+            strategies = [s for s in self.strategies if s != "darts"]
+            runs = {s: [run_search(s, self.bench, seed) for seed in range(self.race_seeds)] for s in strategies}
+            budget = min((len(r.history) for rs in runs.values() for r in rs), default=0)
+            steps = {s: [self.steps_to_optimum(r) for r in rs] for s, rs in runs.items()}
+            self._race = {
+                "budget": budget,
+                "steps": {s: [n if n and n <= budget else None for n in v] for s, v in steps.items()},
+            }
+        return self._race
+
+    def explain(self) -> str:
+        """A few sentences, computed from the runs and the table, on which search does better here and why."""
+        best, gap = self.accuracy[self.optimum], f"{100 * self.within:.1f} points"
+        lines, ranked = [], []
+        for i, r in enumerate(self.searches):
+            steps, unit = self.steps_to_optimum(r), "epochs" if r.extra.get("genotypes") else "evaluations"
+            final = best - self.accuracy[self.picks(r)[-1]]
+            done = f"came within {gap} of the optimum after {steps} {unit}" if steps else f"never came within {gap}"
+            lines.append(f"{self.labels[i]} {done}; its final pick is {100 * final:.2f} points below the optimum.")
+            if unit == "evaluations":
+                ranked.append((steps or float("inf"), final, self.labels[i], r))
+        if len(ranked) > 1:  # the same seed draws the same random DNAs: a shared start is no merit of either
+            (*_, one, a), (*_, two, b) = ranked[:2]
+            shared = next((k for k, (x, y) in enumerate(zip(a.history, b.history)) if x["dna"] != y["dna"]), 0)
+            if shared:
+                why = " (the same seed draws the same random DNAs)" if a.seed == b.seed else ""
+                lines.append(
+                    f"{one} and {two} evaluated the same first {shared} DNAs{why}, so only what follows differs."
+                )
+        near = sum(a >= best - self.within for a in self.accuracy.values())
+        lines.append(
+            f"Only {near} of {len(self.accuracy)} architectures lie within {gap}: uniform sampling expects about "
+            f"{(len(self.accuracy) + 1) / (near + 1):.0f} draws to meet one, and must then recognise it through noisy "
+            f"fitness."
+        )
+        fdc, optima = self.fitness_distance_correlation(live_only=True), self.local_optima()
+        why = next(text for bound, text in FDC_READINGS if fdc <= bound)
+        live = sum("zero" not in decode(d) for d in optima)
+        lines.append(
+            f"Over live architectures the fitness-distance correlation is {fdc:+.2f}, {why}; {live} live local optima "
+            f"(of {len(optima)} in all) are where a pure hill climber would stop."
+        )
+        race = self.race() if len([s for s in self.strategies if s != "darts"]) > 1 and self.race_seeds else None
+        if race:
+            n, tally = self.race_seeds, []
+            for strategy, steps in race["steps"].items():
+                hits = [k for k in steps if k]
+                median = statistics.median(hits) if hits else float("inf")
+                said = f", median {median:.0f} evaluations" if hits else ""
+                tally.append((-len(hits), median, strategy, f"{strategy} in {len(hits)} of {n} runs{said}"))
+            tally.sort()  # most runs that got there first, then the fewest evaluations
+            tie = tally[0][:2] == tally[1][:2]
+            lines.append(
+                f"Over {n} seeds, within a shared budget of {race['budget']} evaluations, the searches came within "
+                f"{gap}: {'; '.join(t[3] for t in tally)}. "
+                + ("Neither does better here." if tie else f"So {tally[0][2]} does better here.")
+            )
+        elif len(ranked) > 1:
+            ranked.sort(key=lambda t: t[:2])
+            (s1, f1, first, _), (s2, f2, second, _) = ranked[0], ranked[1]
+            if (s1, f1) == (s2, f2):
+                lines.append(f"In these runs {first} and {second} did equally well.")
+            elif s1 < s2:
+                lines.append(f"In these runs {first} did better than {second}: it got within {gap} sooner.")
+            else:
+                lines.append(
+                    f"In these runs {first} did better than {second}: both got within {gap} equally fast, and its "
+                    f"final pick is closer."
+                )
+        return " ".join(lines)
+
+    # -- the picture
+    def visualize_search_paths(self) -> go.Figure:
+        """The 25 x 25 landscape coloured by mean validation accuracy, local optima, and each search's path;
+        beside it, how close each search's pick is to the optimum after each evaluation."""
+        ops, n = list(OPERATIONS), len(OPERATIONS)
+        z = self.grid()
+        names = np.empty(z.shape, dtype=object)
+        for dna in self.accuracy:
+            names[cell(dna)] = " → ".join(decode(dna))
+        ticks = [f"{short(a)}·{short(b)}" for a, b in itertools.product(ops, ops)]
+        live = [a for d, a in self.accuracy.items() if "zero" not in decode(d)] or list(self.accuracy.values())
+        fig = make_subplots(
+            rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.18,
+            subplot_titles=["every architecture; one mutation moves along a row or a column",
+                            "how far each search's pick is from the optimum"],
+        )  # fmt: skip
+        fig.add_trace(
+            go.Heatmap(
+                z=z, x=list(range(n * n)), y=list(range(n * n)), customdata=names, name="NanoBench",
+                colorscale=CONTINUOUS, zmin=min(live), zmax=float(z.max()),  # chance-level 'zero' archs bottom out
+                colorbar={"title": {"text": "mean val<br>accuracy (%)"}, "tickformat": ".0%", "x": 0.5},
+                hovertemplate="%{customdata}<br>mean val accuracy %{z:.2%}<extra></extra>",
+            ),
+            1, 1,
+        )  # fmt: skip
+        optima = self.local_optima()
+        rows, cols = zip(*map(cell, optima))
+        fig.add_trace(
+            go.Scatter(
+                x=cols, y=rows, mode="markers", name=f"local optima ({len(optima)})",
+                marker={"symbol": "circle-open", "size": 7, "color": "#FFFFFF", "line": {"width": 1.5}},
+                customdata=[" → ".join(decode(d)) for d in optima], hovertemplate="local optimum: %{customdata}",
+            ),
+            1, 1,
+        )  # fmt: skip
+        row, col = cell(self.optimum)
+        fig.add_trace(
+            go.Scatter(x=[col], y=[row], mode="markers", name="global optimum", hoverinfo="name",
+                       marker={"symbol": "star", "size": 18, "color": "#F0E442", "line": {"width": 1.5}}),
+            1, 1,
+        )  # fmt: skip
+        best = self.accuracy[self.optimum]
+        for i, r in enumerate(self.searches):
+            color, label, path = strategy_color(r.strategy, i), self.labels[i], self.path(r)
+            offset = 0.25 * (i - (len(self.searches) - 1) / 2)  # side by side, so overlapping paths stay visible
+            rows, cols = zip(*map(cell, path))
+            fig.add_trace(
+                go.Scatter(
+                    x=[c + offset for c in cols], y=[r_ + offset for r_ in rows], mode="lines+markers",
+                    name=f"{label}: {len(path)} picks", legendgroup=label, line={"color": color, "width": 3},
+                    marker={"size": 8, "color": color, "line": {"width": 1, "color": "#FFFFFF"}},
+                    customdata=[" → ".join(decode(d)) for d in path], hovertemplate=f"{label}: %{{customdata}}",
+                ),
+                1, 1,
+            )  # fmt: skip
+            gaps = [100 * (best - self.accuracy[p]) for p in self.picks(r)]
+            unit = "epoch" if r.extra.get("genotypes") else "evaluation"
+            fig.add_trace(
+                go.Scatter(
+                    x=list(range(1, len(gaps) + 1)), y=gaps, mode="lines", name=f"{label} ({unit}s)",
+                    legendgroup=label, showlegend=False, line={"color": color, "width": 2, "shape": "hv"},
+                    hovertemplate=f"{label}<br>{unit} %{{x}}: %{{y:.2f}} points below<extra></extra>",
+                ),
+                1, 2,
+            )  # fmt: skip
+        fig.add_hline(y=100 * self.within, line={"dash": "dash", "color": "#999999"}, row=1, col=2,
+                      annotation_text="within", annotation_position="top right")  # fmt: skip
+        axis = {"tickvals": list(range(n * n)), "ticktext": ticks, "tickfont": {"size": 8}}
+        fig.update_xaxes(title_text="ops at positions 2·3", tickangle=-90, constrain="domain", row=1, col=1, **axis)
+        fig.update_yaxes(title_text="ops at positions 0·1", autorange="reversed", scaleanchor="x", row=1, col=1, **axis)
+        fig.update_xaxes(title_text="evaluations (DARTS: epochs)", type="log", row=1, col=2)
+        fig.update_yaxes(title_text="gap to the optimum (accuracy points)", rangemode="tozero", row=1, col=2)
+        fdc_all, fdc_live = self.fitness_distance_correlation(), self.fitness_distance_correlation(live_only=True)
+        fig.update_layout(
+            title=subtitle(
+                "The true fitness landscape: watch where each search's best-so-far walks",
+                f"{len(optima)} local optima (no single mutation improves them); fitness-distance correlation "
+                f"{fdc_all:+.2f} over all, {fdc_live:+.2f} over live architectures (without 'zero').",
+            ),
+            height=720, legend={"orientation": "h", "y": -0.22}, margin={"t": 110},
+        )  # fmt: skip
+        return fig
+
+    def save(self, path):
+        """Write the figure: .html (opens offline), or .png/.svg when kaleido and a Chromium are installed."""
+        return save_figure(self.visualize_search_paths(), path)
+
+    def __repr__(self) -> str:
+        return f"SearchLandscape({', '.join(self.labels)})"

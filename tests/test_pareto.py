@@ -1,0 +1,67 @@
+"""Multi-objective search: dominance, fronts, crowding, hypervolume, NSGA-II, each against brute force."""
+
+import itertools
+import random
+
+import pytest
+
+from nanonas.pareto import crowding_distance, dominates, hypervolume_2d, non_dominated_sort, nsga2, pareto_front
+
+
+def brute_front(points):
+    return [i for i, p in enumerate(points) if not any(dominates(q, p) for q in points)]
+
+
+def test_dominates():
+    assert dominates((2, 2), (1, 2)) and not dominates((1, 2), (1, 2)) and not dominates((3, 0), (0, 3))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pareto_front_equals_brute_force(seed):
+    rng = random.Random(seed)
+    points = [(rng.randint(0, 9), rng.randint(0, 9), rng.random()) for _ in range(60)]
+    assert pareto_front(points) == brute_front(points)
+
+
+def test_pareto_front_small_example():
+    assert pareto_front([[1, 5], [2, 4], [2, 2], [0, 6], [1, 4]]) == [0, 1, 3]
+
+
+def test_non_dominated_sort_peels_fronts():
+    rng = random.Random(1)
+    points = [(rng.random(), rng.random()) for _ in range(40)]
+    fronts = non_dominated_sort(points)
+    assert sorted(itertools.chain(*fronts)) == list(range(40))
+    left = list(range(40))
+    for front in fronts:
+        assert sorted(front) == sorted(left[i] for i in brute_front([points[j] for j in left]))
+        left = [i for i in left if i not in front]
+
+
+def test_crowding_keeps_extremes_and_measures_gaps():
+    points = [(0, 4), (1, 3), (3, 1), (4, 0)]
+    d = crowding_distance(points, [0, 1, 2, 3])
+    assert d[0] == d[3] == float("inf")
+    assert d[1] == pytest.approx(3 / 4 + 3 / 4) and d[2] == pytest.approx(d[1])
+
+
+def test_hypervolume_2d_against_a_grid_count():
+    rng = random.Random(3)
+    points = [(rng.randint(1, 20), rng.randint(1, 20)) for _ in range(15)]
+    grid = sum(any(x < p[0] and y < p[1] for p in points) for x in range(20) for y in range(20))
+    assert hypervolume_2d(points, (0, 0)) == grid
+    assert hypervolume_2d([], (0, 0)) == 0
+
+
+def test_nsga2_moves_towards_the_exact_front():
+    def objectives(dna):  # two conflicting toy objectives over the 625 DNAs
+        return (sum(dna), -sum(op == 0 for op in dna) - 0.1 * dna[0])
+
+    space = [list(d) for d in itertools.product(range(5), repeat=4)]
+    exact = {tuple(space[i]) for i in pareto_front([objectives(d) for d in space])}
+    search = nsga2(objectives, population_size=16, generations=15, seed=0)
+    ref = (-1, -5)
+    hv = [hypervolume_2d([objectives(d) for d in pop], ref) for pop in search.populations]
+    assert hv[-1] > hv[0]
+    assert all(b >= a - 1e-9 for a, b in zip(hv, hv[1:]))  # elitism: never worse
+    assert len({tuple(d) for d in search.front()} & exact) >= 3
