@@ -152,6 +152,19 @@ def test_steps_to_optimum_match_a_direct_count(landscape, bench):
         assert landscape.steps_to_optimum(result) == steps
 
 
+def test_the_race_reruns_each_strategy_and_counts_on_a_shared_budget(landscape, bench):
+    race = landscape.race()
+    assert set(race["steps"]) == {"random", "evolution"} and all(len(v) == 20 for v in race["steps"].values())
+    assert race["budget"] == 100  # random search's 100 evaluations; evolution makes 120
+    for seed in (0, 7):
+        for strategy, steps in race["steps"].items():
+            rerun = nanonas.nano_nas(strategy, seed=seed, evaluator=bench, progress=False).search
+            expected = landscape.steps_to_optimum(rerun)
+            assert steps[seed] == (expected if expected and expected <= 100 else None)
+    hits = {s: sum(k is not None for k in v) for s, v in race["steps"].items()}
+    assert all(f"{s} in {k} of 20 runs" in landscape.explain() for s, k in hits.items())
+
+
 # -- ParetoAnalyzer
 def test_drawn_pareto_front_equals_brute_force(pareto, bench):
     records = list(bench)
@@ -258,13 +271,18 @@ def test_the_tour_writes_one_offline_html_report_with_every_insight(bench, tmp_p
     assert page.count("plotly.js v") == 1  # the library embedded once: the report opens offline
 
 
-def test_the_tour_in_a_notebook_is_tabs_of_figure_widgets(bench, monkeypatch):
+def test_the_tour_in_a_notebook_is_tabs_of_figure_widgets(dna, landscape, pareto, monkeypatch):
     import ipywidgets
 
     from nas_insights import tour
 
+    figures = [dna.visualize_dna_evolution(), landscape.visualize_search_paths(), pareto.simulate_pareto_evolution()]
+    stops = [(f"stop {i}", f"text {i}", fig) for i, fig in enumerate(figures)]  # the searches ran once, above
+    monkeypatch.setattr(tour, "chapters", lambda bench, seed: stops)
     monkeypatch.setattr(tour, "in_notebook", lambda: True)
-    tabs = explore_nas_concepts(bench=bench)
-    assert isinstance(tabs, ipywidgets.Tab) and len(tabs.children) == 3
-    assert tabs.titles == ("Architecture DNA", "Search landscape", "Pareto trade-offs")
-    assert all(isinstance(page.children[1], go.FigureWidget) for page in tabs.children)
+    tabs = explore_nas_concepts()
+    assert isinstance(tabs, ipywidgets.Tab) and tabs.titles == ("stop 0", "stop 1", "stop 2")
+    for i, (page, fig) in enumerate(zip(tabs.children, figures)):
+        assert page.children[0].value == f"<p>text {i}</p>"
+        widget = page.children[1]
+        assert isinstance(widget, go.FigureWidget) and [t.name for t in widget.data] == [t.name for t in fig.data]

@@ -160,7 +160,7 @@ def build(out_dir=None, workers: int = 1, seeds=SEEDS, limit: int | None = None,
         "python_version": platform.python_version(),
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, {multiprocessing.cpu_count()} cores",
         "build_date": time.strftime("%Y-%m-%d"),
-        "build_workers": workers,
+        "build_workers": workers if jobs else previous.get("build_workers", workers),  # of the training runs
         "build_wall_seconds": round(previous.get("build_wall_seconds", 0) + time.perf_counter() - started, 1),
         "train_seconds_total": round(sum(float(r["train_seconds"]) for r in runs), 1),
     }

@@ -1,4 +1,4 @@
-"""The `nanonas` command line: search, and build or verify NanoBench."""
+"""The `nanonas` command line: search, build or verify NanoBench, and grade or generate exercises."""
 
 import argparse
 import sys
@@ -46,6 +46,18 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--seed", type=int, default=0)
     verify.add_argument("--table", metavar="DIR", help="a table folder (default: the shipped one)")
     verify.add_argument("--tolerance", type=float, default=0.01, help="largest allowed |fresh - table| accuracy")
+
+    grade = sub.add_parser("grade", help="grade exercise notebooks: a gradebook as CSV and JSON (docs/exercises.md)")
+    grade.add_argument("assignment", help="the lesson, e.g. 03_evolution")
+    grade.add_argument("submissions", nargs="+", metavar="SUBMISSION.ipynb")
+    grade.add_argument("--out", default="grades.csv", help="the CSV gradebook; the JSON one goes next to it")
+    grade.add_argument("--timeout", type=float, default=30, help="seconds each cell may run (default 30)")
+    grade.add_argument("--jobs", type=int, default=1, help="submissions graded side by side (one core each)")
+    grade.add_argument("--master", metavar="PATH", help="the released notebook (default: exercises/ASSIGNMENT.ipynb)")
+
+    exercises = sub.add_parser("exercises", help="generate exercises/ from solutions/, or check they match")
+    exercises.add_argument("action", choices=["sync", "check"], help="sync: write exercises/; check: fail if stale")
+    exercises.add_argument("--root", help="the folder holding solutions/ and exercises/ (default: found from here)")
     return parser
 
 
@@ -93,11 +105,25 @@ def _bench(args, parser) -> int:
     return 0 if worst <= args.tolerance else 1
 
 
+def _exercises(args, parser) -> int:
+    from .exercises import generate, grading
+
+    if args.command == "exercises":
+        return generate.run(args)
+    if args.timeout <= 0 or args.jobs < 1:
+        parser.error("--timeout must be positive and --jobs at least 1")
+    try:
+        return grading.main(args)
+    except ValueError as e:
+        parser.error(str(e))
+
+
 def main(argv=None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    commands = {"search": _search, "bench": _bench, "grade": _exercises, "exercises": _exercises}
     try:
-        return _search(args, parser) if args.command == "search" else _bench(args, parser)
+        return commands[args.command](args, parser)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

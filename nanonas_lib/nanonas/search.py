@@ -148,8 +148,8 @@ class Run:
         return on_epoch
 
     def search_cost(self, wall: float) -> float:
-        cost = getattr(self.evaluate, "cost", None)  # NanoBench reports what real training would cost
-        return wall if cost is None else cost
+        """Seconds of compute the search paid for: its wall time, plus what table lookups would cost to train."""
+        return wall + getattr(self.evaluate, "cost", 0.0)  # NanoBench adds the training seconds it saved
 
     def finish(self):
         """The result object, and a freshly initialised model of the best DNA carrying it."""

@@ -105,7 +105,7 @@ class ArchitectureDNA:
                         fillcolor=OP_COLORS[op],
                         meta={"position": p, "op": op},
                         hovertemplate=f"position {p}, {op}<br>{self.unit} %{{x}}: %{{y:.0%}}<extra></extra>",
-                    ),  # fmt: skip
+                    ),
                     *panel(p),
                 )
             fig.update_yaxes(title_text="share (%)", tickformat=".0%", range=[0, 1], row=panel(p)[0], col=panel(p)[1])
@@ -117,7 +117,7 @@ class ArchitectureDNA:
             3, 1,
         )  # fmt: skip
         fig.add_trace(
-            go.Scatter(x=[0, generations - 1], y=[uniform, uniform], name="random DNAs", mode="lines",
+            go.Scatter(x=[0, generations - 1], y=[uniform, uniform], name="uniformly random DNAs", mode="lines",
                        line={"color": "#999999", "dash": "dash"}, hoverinfo="skip"),
             3, 1,
         )  # fmt: skip
@@ -138,7 +138,7 @@ class ArchitectureDNA:
                 marker={"size": 10, "color": truth, "colorscale": CONTINUOUS},
                 line={"color": "#000000"},
                 hovertemplate="%{customdata[0]}: %{customdata[1]}<br>mean val accuracy %{y:.2%}<extra></extra>",
-            ),  # fmt: skip
+            ),
             3,
             2,
         )
@@ -147,12 +147,15 @@ class ArchitectureDNA:
         fig.update_xaxes(title_text=f"{step}s from the start", dtick=1, row=3, col=2)
 
         r, half = self.result, self.converged_at()
-        speed = f"half of it gone by {self.unit} {half}" if half is not None else "never halving"
+        speed = f"half of it gone by {self.unit} {half}" if half is not None else "not yet halved"
+        if len(lineage) > 1:
+            story = f"the best DNA {'·'.join(decode(r.dna))} is {len(lineage) - 1} {step}(s) from where it started"
+        else:
+            story = f"the best DNA {'·'.join(decode(r.dna))} has no recorded parent ({r.strategy} breeds nothing)"
         fig.update_layout(
             title=subtitle(
                 f"Gene pool of {r.strategy} (seed {r.seed}): watch each position settle on one op",
-                f"Diversity fell from {diversity[0]:.2f} to {diversity[-1]:.2f} positions ({speed}); the best DNA "
-                f"{'·'.join(decode(r.dna))} is {len(lineage) - 1} {step}(s) from where it started.",
+                f"Diversity went from {diversity[0]:.2f} to {diversity[-1]:.2f} positions ({speed}); {story}.",
             ),
             height=950, legend={"title": {"text": "op"}}, margin={"t": 110},
         )  # fmt: skip

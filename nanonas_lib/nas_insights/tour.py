@@ -56,6 +56,8 @@ def explore_nas_concepts(path=None, *, bench=None, seed: int = 0):
     Elsewhere, or given `path`, it writes a self-contained HTML report (plotly.js embedded once: opens offline),
     prints where, and returns its path (default: nas_insights_tour.html in the working directory).
     """
+    if path is not None and Path(path).suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"the tour is an HTML report: give a path ending in .html; got {str(path)!r}")
     stops = chapters(bench, seed)
     if path is None and in_notebook():
         import ipywidgets as widgets
@@ -66,8 +68,6 @@ def explore_nas_concepts(path=None, *, bench=None, seed: int = 0):
         ]
         return widgets.Tab(children=pages, titles=[title for title, _, _ in stops])
     path = Path(path or "nas_insights_tour.html")
-    if path.suffix.lower() not in (".html", ".htm"):
-        raise ValueError(f"the tour is an HTML report: give a path ending in .html; got {str(path)!r}")
     sections, toc = [], []
     for i, (title, text, fig) in enumerate(stops):
         anchor = title.lower().replace(" ", "-")

@@ -1,0 +1,133 @@
+"""Generate exercises/ from solutions/: the solutions are the single source.
+
+Each `### BEGIN SOLUTION` … `### END SOLUTION` region of a code cell becomes nbgrader's stub, at the region's
+indentation:
+
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+and every output is cleared. Run `nanonas exercises sync` (or `python -m nanonas.exercises.generate`) after
+editing a solution notebook; `nanonas exercises check` fails when exercises/ is out of date.
+"""
+
+import argparse
+import copy
+import sys
+from pathlib import Path
+
+import nbformat
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+GENERATED = "generated from solutions/ by `nanonas exercises sync`: edit the solution notebook, not this one"
+
+
+def strip_solutions(source: str, where: str = "a cell") -> str:
+    """Replace each solution region of a cell's source with the stub."""
+    out, inside = [], False
+    for number, line in enumerate(source.split("\n"), 1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if inside:
+                raise ValueError(f"{where}, line {number}: {BEGIN} inside another solution region")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out += [indent + s for s in STUB]
+        elif marker == END:
+            if not inside:
+                raise ValueError(f"{where}, line {number}: {END} without {BEGIN}")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"{where}: {BEGIN} without {END}")
+    return "\n".join(out)
+
+
+def exercise_notebook(solution: nbformat.NotebookNode, name: str = "a notebook") -> nbformat.NotebookNode:
+    """The exercise version of a solution notebook: solution regions stubbed, outputs cleared."""
+    nb = copy.deepcopy(solution)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        cell.source = strip_solutions(cell.source, f"{name}, cell {i}")
+        cell.outputs, cell.execution_count = [], None
+    nb.metadata["nanonas"] = {"exercise": GENERATED}
+    return nb
+
+
+def render(nb: nbformat.NotebookNode) -> str:
+    return nbformat.writes(nb) + "\n"  # as nbformat.write writes a file
+
+
+def find_root(start=None) -> Path:
+    """The course folder: the nearest folder holding solutions/ (from `start` or the current one), else the repo."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "solutions").is_dir():
+            return folder
+    return Path(__file__).resolve().parents[3]  # nanonas_lib/nanonas/exercises/generate.py -> the repository
+
+
+def expected(root=None) -> dict[Path, str]:
+    """{exercise path: the text it should have}, one per solution notebook."""
+    root = Path(root) if root else find_root()
+    out = {}
+    for path in sorted((root / "solutions").glob("*.ipynb")):
+        solution = nbformat.read(path, as_version=4)
+        out[root / "exercises" / path.name] = render(exercise_notebook(solution, f"solutions/{path.name}"))
+    return out
+
+
+def out_of_sync(root=None) -> list[str]:
+    """What differs between exercises/ and what solutions/ generates (empty when in sync)."""
+    root = Path(root) if root else find_root()
+    want = expected(root)
+    problems = [f"exercises/{p.name} is missing" for p in want if not p.exists()]
+    problems += [
+        f"exercises/{p.name} is out of date" for p, text in want.items() if p.exists() and p.read_text() != text
+    ]
+    problems += [
+        f"exercises/{p.name} has no solution notebook"
+        for p in sorted((root / "exercises").glob("*.ipynb"))
+        if p not in want
+    ]
+    return problems
+
+
+def sync(root=None) -> list[Path]:
+    """Write exercises/ from solutions/; return the files that changed."""
+    changed = []
+    for path, text in expected(root).items():
+        if not path.exists() or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            changed.append(path)
+    return changed
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="nanonas exercises", description="Generate exercises/ from solutions/.")
+    parser.add_argument("action", choices=["sync", "check"], help="sync: write exercises/; check: fail if out of date")
+    parser.add_argument("--root", help="the course folder holding solutions/ and exercises/ (default: found)")
+    return run(parser.parse_args(argv))
+
+
+def run(args) -> int:
+    root = Path(args.root) if args.root else find_root()
+    if args.action == "check":
+        problems = out_of_sync(root)
+        for p in problems:
+            print(p)
+        if problems:
+            print("run `nanonas exercises sync` to regenerate exercises/ from solutions/", file=sys.stderr)
+        return 1 if problems else 0
+    changed = sync(root)
+    for path in changed:
+        print(f"wrote {path.relative_to(root)}")
+    print(f"exercises/ is in sync with solutions/ ({len(changed)} file{'s' * (len(changed) != 1)} changed)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

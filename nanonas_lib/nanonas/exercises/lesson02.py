@@ -1,0 +1,280 @@
+"""Exercises for lesson 02 · architecture DNA: encode, mutate, crossover, neighbourhoods, local optima."""
+
+import copy
+import itertools
+import random
+
+from ..core import OPERATIONS, check_dna, decode
+from .question import Question, Raised, Wrong, expect, show
+from .question import bind as _bind
+
+OPS = list(OPERATIONS)
+
+
+# -- references
+
+
+def encode(names):
+    """The DNA of a list of op names; an unknown name is a ValueError."""
+    return [OPS.index(name) for name in names]  # list.index raises ValueError for a name not in OPS
+
+
+def mutate(dna, rng):
+    """A child that differs from its parent at exactly one position, drawn with `rng`."""
+    child = list(dna)  # a copy: the parent stays as it is
+    i = rng.randrange(len(child))
+    child[i] = rng.choice([op for op in range(len(OPS)) if op != child[i]])
+    return child
+
+
+def crossover(a, b, rng):
+    """One-point crossover: the first positions from `a`, the rest from `b`; the cut leaves both non-empty."""
+    cut = rng.randrange(1, len(a))
+    return list(a[:cut]) + list(b[cut:])
+
+
+def neighbours(dna):
+    """Every DNA one mutation away: each position, each other op."""
+    return [
+        list(dna[:i]) + [op] + list(dna[i + 1 :]) for i in range(len(dna)) for op in range(len(OPS)) if op != dna[i]
+    ]
+
+
+def local_optima(fitness):
+    """The DNAs (tuples) of a whole space {dna: fitness} none of whose neighbours is strictly fitter."""
+    optima = []
+    for dna, f in fitness.items():
+        if all(fitness[tuple(n)] <= f for n in neighbours(list(dna))):
+            optima.append(dna)
+    return optima
+
+
+# -- checks
+
+
+def _random_parents(n=300, seed=0):
+    rng = random.Random(seed)
+    parents = [[0, 0, 0, 0], [4, 4, 4, 4], [2], [0, 1, 2, 3, 4, 0]]
+    return parents + [[rng.randrange(len(OPS)) for _ in range(rng.choice([4, 4, 4, 6]))] for _ in range(n)]
+
+
+def _check_encode(answer):
+    for dna in itertools.product(range(len(OPS)), repeat=4):
+        names = decode(dna)
+        got = answer(list(names))
+        expect(isinstance(got, list), f"encode({names}) returned {show(got)}; a DNA is a plain list of ints.")
+        expect(
+            got == list(dna),
+            f"encode({names}) returned {show(got)}, but the DNA of that chain is {list(dna)}: "
+            "each name's index in list(OPERATIONS).",
+        )
+    expect(
+        answer(["skip"]) == [3] and answer(["zero"] * 6) == [4] * 6,
+        "encode should work for any number of positions: encode(['skip']) is [3].",
+    )
+    try:
+        got = answer(["conv3x3", "conv7x7"])
+    except Raised as e:
+        expect(
+            isinstance(e.original, ValueError),
+            f"encode(['conv3x3', 'conv7x7']) raised "
+            f"{type(e.original).__name__}; an unknown op name should raise a ValueError.",
+        )
+    else:
+        raise Wrong(
+            f"encode(['conv3x3', 'conv7x7']) returned {show(got)}; an unknown op name should raise a "
+            "ValueError (there is no conv7x7)."
+        )
+
+
+def _check_mutate(answer):
+    for seed, parent in enumerate(_random_parents()):
+        before = list(parent)
+        child = answer(parent, random.Random(seed))
+        expect(
+            parent == before,
+            f"your mutate changed the parent {before} in place (seed {seed}); copy it first: child = list(dna).",
+        )
+        expect(isinstance(child, list), f"your mutate returned {show(child)} for seed {seed}; return a list.")
+        try:
+            check_dna(child, len(parent))
+        except ValueError:
+            raise Wrong(
+                f"your mutate returned {show(child)} for parent {parent} and seed {seed}: not a valid DNA "
+                f"({len(parent)} op indices in 0..{len(OPS) - 1})."
+            ) from None
+        expect(
+            child != parent,
+            f"your mutate returned the same DNA {child} as its parent, for seed {seed}: the new op must differ "
+            "from the old one.",
+        )
+        changed = sum(a != b for a, b in zip(child, parent))
+        expect(
+            changed == 1,
+            f"your mutate changed {changed} positions of {parent} (seed {seed}, child {child}); "
+            "a point mutation changes exactly one.",
+        )
+        again = answer(list(parent), random.Random(seed))
+        expect(
+            again == child,
+            f"your mutate gave {child}, then {again} for the same seed {seed}: draw every random "
+            "choice from `rng`, not from the `random` module, so a search can be repeated.",
+        )
+    parent = [0, 1, 3, 2]
+    seen = {tuple(answer(parent, random.Random(s))) for s in range(500)}
+    expect(
+        len(seen) == 16,
+        f"over 500 seeds your mutate reached only {len(seen)} of the 16 neighbours of "
+        f"{parent}: every position, and every other op, should be possible.",
+    )
+
+
+def _check_crossover(answer):
+    for a, b in [([0, 0, 0, 0], [3, 3, 2, 2]), ([0, 1, 2, 3, 4, 0], [1, 2, 3, 4, 0, 1]), ([1, 2], [3, 4])]:
+        cuts = set()
+        for seed in range(200):
+            a0, b0 = list(a), list(b)
+            child = answer(a, b, random.Random(seed))
+            expect(a == a0 and b == b0, f"your crossover changed a parent in place (seed {seed}).")
+            expect(
+                isinstance(child, list) and len(child) == len(a),
+                f"crossover({a}, {b}) returned {show(child)} for seed {seed}; return a list as long as the parents.",
+            )
+            cut = next((c for c in range(1, len(a)) if child == a[:c] + b[c:]), None)
+            expect(
+                cut is not None,
+                f"crossover({a}, {b}) returned {child} for seed {seed}: a one-point crossover "
+                "takes the first positions from a and the rest from b, with at least one position from each.",
+            )
+            again = answer(a, b, random.Random(seed))
+            expect(
+                again == child,
+                f"crossover gave {child}, then {again} for the same seed {seed}: draw the cut from `rng`.",
+            )
+            cuts.add(cut)
+        missing = sorted(set(range(1, len(a))) - cuts)
+        expect(
+            not missing,
+            f"over 200 seeds, crossover({a}, {b}) never cut after position(s) {missing}; every cut "
+            f"from 1 to {len(a) - 1} should be possible.",
+        )
+
+
+def _check_neighbours(answer):
+    for dna in ([0, 1, 3, 2], [4, 4, 4, 4], [2], [0, 1, 2, 3, 4, 0]):
+        before = list(dna)
+        got = answer(dna)
+        expect(dna == before, f"neighbours({before}) changed its argument in place.")
+        expect(isinstance(got, list), f"neighbours({dna}) returned {show(got)}; return a list of DNAs.")
+        got_set = {tuple(n) for n in got}
+        want = {tuple(n) for n in neighbours(dna)}
+        expect(tuple(dna) not in got_set, f"neighbours({dna}) contains {dna} itself; a neighbour is one mutation away.")
+        expect(len(got) == len(got_set), f"neighbours({dna}) lists some DNAs more than once.")
+        wrong = sorted(got_set - want)
+        if wrong:
+            raise Wrong(f"neighbours({dna}) contains {list(wrong[0])}, which is not one mutation away.")
+        if got_set != want:
+            raise Wrong(
+                f"neighbours({dna}) returned {len(got_set)} DNAs, but there are {len(dna)} positions × "
+                f"{len(OPS) - 1} other ops = {len(want)}; e.g. {list(sorted(want - got_set)[0])} is missing."
+            )
+
+
+def _check_local_optima(answer):
+    rng = random.Random(0)
+    spaces = []
+    space2 = list(itertools.product(range(len(OPS)), repeat=2))
+    spaces.append(("distinct random fitness over 2 positions", {d: rng.random() for d in space2}))
+    spaces.append(("fitness with ties over 2 positions", {d: rng.randrange(3) for d in space2}))
+    space3 = list(itertools.product(range(len(OPS)), repeat=3))
+    spaces.append(("a smooth landscape over 3 positions", {d: -sum((a - 2) ** 2 for a in d) for d in space3}))
+    try:
+        from ..bench import NanoBench
+
+        bench = NanoBench.load()
+        spaces.append(("NanoBench's mean validation accuracy", {tuple(r["dna"]): r["val_accuracy"] for r in bench}))
+    except ValueError:  # no table shipped: the synthetic landscapes still check the answer
+        pass
+    for label, fitness in spaces:
+        got = answer(copy.deepcopy(fitness))
+        expect(isinstance(got, list), f"local_optima returned {show(got)}; return a list of DNAs.")
+        got_set = {tuple(d) for d in got}
+        want = set(local_optima(fitness))
+        extra, missing = sorted(got_set - want), sorted(want - got_set)
+        if extra:
+            d = extra[0]
+            better = max(neighbours(list(d)), key=lambda n: fitness[tuple(n)])
+            raise Wrong(
+                f"on {label}, your local_optima includes {list(d)} (fitness {fitness[d]:.4g}), but its "
+                f"neighbour {better} is fitter ({fitness[tuple(better)]:.4g})."
+            )
+        if missing:
+            d = missing[0]
+            tie = (
+                " Neighbours that are only equal, not fitter, do not stop a DNA being a local optimum."
+                if any(fitness[tuple(n)] == fitness[d] for n in neighbours(list(d)))
+                else ""
+            )
+            raise Wrong(
+                f"on {label}, your local_optima misses {list(d)} (fitness {fitness[d]:.4g}): none of its "
+                f"neighbours is fitter.{tie}"
+            )
+
+
+QUESTIONS = [
+    Question(
+        1,
+        "encode",
+        "Encode an architecture",
+        1,
+        _check_encode,
+        "`OPS = list(OPERATIONS)` lists the names in order; `OPS.index(name)` is a name's op index (and raises "
+        "ValueError for an unknown name).",
+        encode,
+    ),
+    Question(
+        2,
+        "mutate",
+        "A mutation that always makes something new",
+        2,
+        _check_mutate,
+        "Copy the parent, pick a position with rng.randrange, and choose its new op with rng.choice among the "
+        "ops that differ from the current one.",
+        mutate,
+    ),
+    Question(
+        3,
+        "crossover",
+        "One-point crossover",
+        2,
+        _check_crossover,
+        "Draw the cut with rng.randrange(1, len(a)), so each parent gives at least one position; then slice "
+        "and concatenate.",
+        crossover,
+    ),
+    Question(
+        4,
+        "neighbours",
+        "A DNA's neighbourhood",
+        2,
+        _check_neighbours,
+        "Two loops: over positions i, and over the ops that differ from dna[i]; build each neighbour with "
+        "slices: dna[:i] + [op] + dna[i + 1:].",
+        neighbours,
+    ),
+    Question(
+        5,
+        "local_optima",
+        "Count the peaks of a landscape",
+        3,
+        _check_local_optima,
+        "For each DNA, compare its fitness with all of its neighbours' (your `neighbours` helps; the keys are "
+        "tuples, so look up tuple(n)). Keep it unless one neighbour is strictly fitter.",
+        local_optima,
+    ),
+]
+
+
+def bind(namespace: dict) -> list[Question]:
+    """This lesson's questions, checking the answers defined in `namespace` (pass `globals()`)."""
+    return _bind(QUESTIONS, namespace)

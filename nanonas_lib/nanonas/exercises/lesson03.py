@@ -1,0 +1,326 @@
+"""Exercises for lesson 03 · evolution: regret, the incumbent, tournaments, and regularized (aging) evolution."""
+
+import random
+import statistics
+from collections import deque
+
+from ..bench import NanoBench
+from ..core import mutate, random_dna
+from .question import Question, Wrong, expect, show
+from .question import bind as _bind
+
+# -- references
+
+
+def regret(bench, dna):
+    """How far the mean validation accuracy of `dna` lies below the best architecture's (0.01 = 1 point)."""
+    return bench.best()["val_accuracy"] - bench.query(dna)["val_accuracy"]
+
+
+def best_so_far(fitnesses):
+    """The best fitness seen after each evaluation: what a search would return if stopped there."""
+    curve, best = [], float("-inf")
+    for f in fitnesses:
+        best = max(best, f)
+        curve.append(best)
+    return curve
+
+
+def tournament(population, fitness, rng, k=3):
+    """The fittest of k different members of the population, drawn at random with `rng`."""
+    contestants = rng.sample(population, k)
+    return max(contestants, key=fitness)
+
+
+def aging_step(population, fitness, rng, sample_size=3):
+    """One cycle of regularized evolution on a deque (oldest first); returns the child."""
+    parent = max(rng.sample(list(population), sample_size), key=fitness)  # sample, pick the best
+    child = mutate(parent, rng)  # mutate it
+    population.append(child)  # add the child
+    population.popleft()  # drop the oldest, however fit
+    return child
+
+
+def aging_evolution(fitness, rng, population_size=10, sample_size=3, evaluations=100):
+    """Regularized evolution with exactly `evaluations` calls to `fitness`; returns the fittest DNA it evaluated."""
+    population = deque()  # (fitness, dna) pairs, oldest first
+    history = []  # every (fitness, dna) evaluated, in order: the best may have aged out of the population
+    while len(history) < evaluations:
+        if len(population) < population_size:
+            dna = random_dna(rng)  # the initial population is random
+        else:
+            parent = max(rng.sample(list(population), sample_size), key=lambda member: member[0])[1]
+            dna = mutate(parent, rng)
+            population.popleft()  # the oldest goes, however fit
+        member = (fitness(dna), dna)
+        population.append(member)
+        history.append(member)
+    return max(history, key=lambda member: member[0])[1]
+
+
+# -- checks
+
+
+def _table():
+    return NanoBench.load()
+
+
+def _check_regret(answer):
+    bench = _table()
+    best = bench.best()
+    rng = random.Random(0)
+    got = answer(bench, best["dna"])
+    expect(
+        abs(got) < 1e-12,
+        f"regret(bench, {best['dna']}) returned {show(got)}, but that is the best architecture "
+        "of the table: its regret is 0.",
+    )
+    for _ in range(40):
+        dna = random_dna(rng)
+        got, want = answer(bench, dna), regret(bench, dna)
+        if abs(got - want) > 1e-9:
+            r = bench.query(dna)
+            hint = ""
+            if abs(got - 100 * want) < 1e-6:
+                hint = " It looks like percentage points: return a fraction, like NanoBench's accuracies."
+            elif abs(got + want) < 1e-9:
+                hint = " The sign is flipped: regret is best minus this one, never negative."
+            elif abs(got - (bench.best()["test_accuracy"] - r["test_accuracy"])) < 1e-9:
+                hint = " That is test accuracy; a search only sees validation accuracy."
+            raise Wrong(
+                f"regret(bench, {dna}) returned {got:.6f}, expected {want:.6f} (best {best['val_accuracy']:.4f}"
+                f" − this one's mean validation accuracy {r['val_accuracy']:.4f}).{hint}"
+            )
+
+
+def _check_best_so_far(answer):
+    rng = random.Random(0)
+    cases = [[], [0.5], [0.3, 0.1, 0.4, 0.2], [0.9, 0.1, 0.1], [-1.0, -2.0, -0.5]]
+    cases += [[rng.random() for _ in range(rng.randrange(1, 40))] for _ in range(20)]
+    for fitnesses in cases:
+        before = list(fitnesses)
+        got = answer(fitnesses)
+        expect(fitnesses == before, "best_so_far changed the list it was given.")
+        expect(isinstance(got, list), f"best_so_far({show(before, 60)}) returned {show(got)}; return a list.")
+        want = best_so_far(before)
+        expect(
+            len(got) == len(want),
+            f"best_so_far of {len(before)} fitnesses returned {len(got)} values; return one per evaluation.",
+        )
+        expect(
+            got == want,
+            f"best_so_far({show(before, 60)}) returned {show(got, 60)}, expected {show(want, 60)}: "
+            "after each evaluation, the best fitness seen so far.",
+        )
+
+
+def _distinct_population(n=10, seed=0):
+    rng = random.Random(seed)
+    population = [random_dna(rng) for _ in range(n)]
+    table = {tuple(d): i / n for i, d in enumerate(population)}  # fitness rank = position in the list
+    return population, (lambda dna: table[tuple(dna)])
+
+
+def _check_tournament(answer):
+    population, fitness = _distinct_population()
+    ordered = sorted(population, key=fitness)  # worst first
+    for k in (3, 2, 5):
+        winners = []
+        for seed in range(300):
+            before = [list(d) for d in population]
+            got = answer(population, fitness, random.Random(seed), k)
+            expect(population == before, f"tournament changed the population (k={k}, seed {seed}).")
+            expect(
+                got in population,
+                f"tournament returned {show(got)} for k={k}, seed {seed}: return a member of the population.",
+            )
+            place = ordered.index(got)
+            expect(
+                place >= k - 1,
+                f"tournament returned the {'worst' if place == 0 else f'#{place + 1} worst'} "
+                f"member for k={k}, seed {seed}; the winner is the best of {k} different members, so it can never "
+                f"be one of the {k - 1} worst.",
+            )
+            again = answer(population, fitness, random.Random(seed), k)
+            expect(
+                again == got,
+                f"tournament picked {got}, then {again} for the same seed {seed}: draw the contestants from `rng`.",
+            )
+            winners.append(place)
+        expect(
+            len(set(winners)) > 1,
+            f"with k={k} your tournament always returned the same member: sample k "
+            "contestants at random first, then keep the best of them.",
+        )
+    for seed in range(50):
+        got = answer(population, fitness, random.Random(seed), len(population))
+        expect(
+            got == ordered[-1],
+            f"with k = the whole population (seed {seed}) tournament returned {got}, not the best member.",
+        )
+    picked = {tuple(answer(population, fitness, random.Random(s), 1)) for s in range(300)}
+    expect(
+        len(picked) == len(population),
+        f"with k=1 a tournament is a uniform pick, but yours picked only "
+        f"{len(picked)} of the {len(population)} members over 300 seeds.",
+    )
+
+
+# Members pairwise at least 3 mutations apart: a child one mutation away names its parent unambiguously.
+SPREAD = [[0, 0, 0, 0], [1, 1, 1, 1], [2, 2, 2, 2], [3, 3, 3, 3], [4, 4, 4, 4], [0, 1, 2, 3]]
+
+
+def _check_aging_step(answer):
+    for sample_size in (3, 2, len(SPREAD)):
+        for seed in range(150):
+            order = random.Random(seed).sample(range(len(SPREAD)), len(SPREAD))
+            table = {tuple(d): order[i] for i, d in enumerate(SPREAD)}  # a different fitness order each seed
+            fitness = lambda dna: table.get(tuple(dna), -1)
+            population = deque(list(d) for d in SPREAD)
+            child = answer(population, fitness, random.Random(seed), sample_size)
+            expect(isinstance(child, list), f"aging_step returned {show(child)} (seed {seed}); return the child DNA.")
+            after = [list(d) for d in population]
+            expect(
+                len(after) == len(SPREAD),
+                f"after one aging_step the population has {len(after)} members instead "
+                f"of {len(SPREAD)}: add one child and remove one member.",
+            )
+            expect(
+                after[-1] == child,
+                f"after aging_step (seed {seed}) the child {child} is not the newest member "
+                "(the right end of the deque): population.append(child).",
+            )
+            worst = min(SPREAD, key=fitness)
+            if after[:-1] != SPREAD[1:]:
+                if after[:-1] == [d for d in SPREAD if d != worst]:
+                    raise Wrong(
+                        f"aging_step removed the worst member {worst} (seed {seed}); regularized evolution "
+                        "removes the oldest, population[0], whatever its fitness."
+                    )
+                raise Wrong(
+                    f"aging_step (seed {seed}) should remove exactly the oldest member {SPREAD[0]} (the left "
+                    f"end: population.popleft()); the population became {after}."
+                )
+            parents = [d for d in SPREAD if sum(a != b for a, b in zip(d, child)) == 1]
+            expect(
+                len(parents) == 1,
+                f"aging_step's child {child} (seed {seed}) is not one mutation away from a "
+                "member of the population: the child is mutate(parent, rng).",
+            )
+            rank = sorted(SPREAD, key=fitness).index(parents[0])  # 0 = worst
+            expect(
+                rank >= sample_size - 1,
+                f"aging_step mutated the #{rank + 1} worst member (sample_size "
+                f"{sample_size}, seed {seed}); the parent is the best of {sample_size} sampled members, so it can "
+                f"never be one of the {sample_size - 1} worst.",
+            )
+            if sample_size == len(SPREAD):
+                expect(
+                    rank == len(SPREAD) - 1,
+                    f"with sample_size = the whole population, the parent must be the "
+                    f"best member; aging_step mutated the #{len(SPREAD) - rank} best (seed {seed}).",
+                )
+    ranks = set()
+    for seed in range(100):
+        population = deque(list(d) for d in SPREAD)
+        table = {tuple(d): i for i, d in enumerate(SPREAD)}
+        child = answer(population, lambda dna: table.get(tuple(dna), -1), random.Random(seed), 2)
+        ranks.update(table[tuple(d)] for d in SPREAD if sum(a != b for a, b in zip(d, child)) == 1)
+    expect(
+        len(ranks) > 1,
+        "with sample_size=2 your aging_step always mutated the same member: sample members at "
+        "random first, then take the best of the sample.",
+    )
+
+
+def _check_aging_evolution(answer, seeds=200, budget=100):
+    bench = _table()
+    truth = {tuple(r["dna"]): r["val_accuracy"] for r in bench}  # noise-free fitness: the mean over three trainings
+    lookup = lambda dna: truth[tuple(dna)]
+    theirs, ours, baseline = [], [], []
+    for seed in range(seeds):
+        calls = []
+
+        def fitness(dna):
+            calls.append(list(dna))
+            return truth[tuple(dna)]
+
+        got = answer(fitness, random.Random(seed), population_size=10, sample_size=3, evaluations=budget)
+        expect(
+            len(calls) == budget,
+            f"aging_evolution(..., evaluations={budget}) called fitness {len(calls)} times "
+            f"(seed {seed}); a search gets exactly its budget of evaluations.",
+        )
+        expect(isinstance(got, list), f"aging_evolution returned {show(got)}; return the best DNA, a list.")
+        expect(
+            tuple(got) in {tuple(d) for d in calls} and lookup(got) == max(map(lookup, calls)),
+            f"aging_evolution returned {got} (seed {seed}), which is not the fittest DNA it evaluated.",
+        )
+        theirs.append(bench.regret(got, "val_accuracy"))
+        ours.append(bench.regret(aging_evolution(lookup, random.Random(seed), 10, 3, budget), "val_accuracy"))
+        rng = random.Random(seed)
+        baseline.append(bench.regret(max((random_dna(rng) for _ in range(budget)), key=lookup), "val_accuracy"))
+    mine, good, bad = (100 * statistics.fmean(r) for r in (theirs, ours, baseline))
+    expect(
+        mine < (good + bad) / 2,
+        f"over {seeds} seeds of {budget} evaluations, your aging_evolution's mean regret "
+        f"is {mine:.3f} points; random search gets {bad:.3f} and a correct aging evolution about {good:.3f}. Is "
+        "the parent the best of its sample, the child a mutation of it, and the oldest member removed?",
+    )
+
+
+QUESTIONS = [
+    Question(
+        1,
+        "regret",
+        "Regret against the true optimum",
+        1,
+        _check_regret,
+        "bench.best() is the best record and bench.query(dna) the record of dna; both have 'val_accuracy'.",
+        regret,
+    ),
+    Question(
+        2,
+        "best_so_far",
+        "The incumbent after each evaluation",
+        1,
+        _check_best_so_far,
+        "Keep a running maximum (start from float('-inf')) and append it after each fitness.",
+        best_so_far,
+    ),
+    Question(
+        3,
+        "tournament",
+        "Tournament selection",
+        2,
+        _check_tournament,
+        "rng.sample(population, k) draws k different members; max(..., key=fitness) keeps the fittest.",
+        tournament,
+    ),
+    Question(
+        4,
+        "aging_step",
+        "One cycle of regularized evolution",
+        3,
+        _check_aging_step,
+        "Sample, pick the best, mutate it (nanonas.mutate(parent, rng)), add the child, drop the oldest: "
+        "population.append(child) and population.popleft().",
+        aging_step,
+    ),
+    Question(
+        5,
+        "aging_evolution",
+        "Regularized evolution, whole",
+        3,
+        _check_aging_evolution,
+        "Start with population_size random DNAs (nanonas.random_dna(rng)), each evaluated once; then repeat "
+        "your aging step, evaluating each child, until you have spent the budget. Remember every fitness so "
+        "you can return the best DNA seen, which may have aged out of the population.",
+        aging_evolution,
+    ),
+]
+
+
+def bind(namespace: dict) -> list[Question]:
+    """This lesson's questions, checking the answers defined in `namespace` (pass `globals()`)."""
+    return _bind(QUESTIONS, namespace)

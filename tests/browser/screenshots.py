@@ -1,0 +1,59 @@
+"""Screenshots of the three dashboards for the README, taken in JupyterLab in headless Chromium.
+
+    .venv/bin/python -m tests.browser.screenshots          # writes docs/images/{search,darts}_dashboard.png,
+                                                           # docs/images/pareto_explorer.png (~1 min on 2 cores)
+Each dashboard runs headless first (`run()`), so the pictures show a finished search with real data.
+"""
+
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.browser.lab import ARTIFACTS, ROOT, chromium, jupyter_lab, missing, open_and_run, page_errors, write_notebook
+
+IMAGES = ROOT / "docs" / "images"
+CELLS = [
+    "import torch\ntorch.set_num_threads(1)\n"
+    "from nanonas.widgets import DartsDashboard, ParetoExplorer, SearchDashboard",
+    "search = SearchDashboard(generations=15, seed=1)\nsearch.run()\nsearch",
+    "darts = DartsDashboard(epochs=15)\ndarts.run()\ndarts",
+    "explorer = ParetoExplorer()\nexplorer.set_budget(latency_ms=0.2, params=8_000)\nexplorer",
+]
+SHOTS = {  # widget class -> image, and how many plotly figures it holds
+    "nanonas-search-dashboard": ("search_dashboard.png", 3),
+    "nanonas-darts-dashboard": ("darts_dashboard.png", 2),
+    "nanonas-pareto-explorer": ("pareto_explorer.png", 1),
+}
+
+
+def main() -> int:
+    if why := missing():
+        print(f"cannot take screenshots: {why}", file=sys.stderr)
+        return 1
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "lab"
+        folder.mkdir()
+        write_notebook(folder / "screenshots.ipynb", CELLS)
+        with jupyter_lab(folder, ARTIFACTS / "jupyter-screenshots.log") as lab, chromium(Path(tmp) / "profile") as page:
+            open_and_run(page, lab, "screenshots.ipynb")
+            for css, (name, figures) in SHOTS.items():
+                widget = page.locator(f".{css}")
+                widget.wait_for(timeout=180_000)
+                widget.scroll_into_view_if_needed()
+                page.wait_for_function(  # every figure drawn, with its data
+                    f"() => [...document.querySelectorAll('.{css} .js-plotly-plot')]"
+                    f".filter(p => (p.data || []).length).length >= {figures}",
+                    timeout=60_000,
+                )
+                page.wait_for_timeout(1000)  # let plotly finish its transitions
+                widget.screenshot(path=str(IMAGES / name))
+                print(f"wrote {(IMAGES / name).relative_to(ROOT)}")
+            if errors := page_errors(page):
+                print("the page shows errors:", *errors, sep="\n", file=sys.stderr)
+                return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

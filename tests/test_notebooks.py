@@ -1,0 +1,36 @@
+"""The lessons as files: committed without outputs, and built the way every lesson is (COURSE.md)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted(p for folder in ("notebooks", "exercises", "solutions") for p in (ROOT / folder).glob("*.ipynb"))
+LESSONS = sorted((ROOT / "notebooks").glob("0[0-5]_*.ipynb"))
+
+
+def test_the_six_lessons_exist():
+    names = [p.stem for p in LESSONS]
+    assert names == ["00_welcome", "01_search_space", "02_architecture_dna", "03_evolution", "04_darts",
+                     "05_pareto_tradeoffs"]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_committed_without_outputs(path):
+    nb = json.loads(path.read_text())
+    dirty = [
+        i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and (c["outputs"] or c["execution_count"])
+    ]
+    assert not dirty, f"{path.name}: cells {dirty} have outputs; clear them before committing"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_lesson_shape(path):
+    cells = json.loads(path.read_text())["cells"]
+    text = ["".join(c["source"]) for c in cells]
+    assert cells[1]["cell_type"] == "code" and "Setup" in text[1] and "on a 2-core" in text[1]
+    assert any("You will be able to" in t for t in text), "a lesson states its outcomes"
+    assert "What you learned" in text[-1], "a lesson ends with what was learned"
+    if not path.name.startswith("00"):
+        assert f"exercises/{path.name}" in text[-1], "a lesson links to its exercise notebook"

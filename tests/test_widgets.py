@@ -1,0 +1,207 @@
+"""The live widgets without a browser: the headless run draws the search's real data; Stop, errors, one at a time."""
+
+import threading
+import time
+
+import pytest
+import torch
+
+from nanonas import OPERATIONS, Task, darts, load_dataset
+from nanonas.bench import NanoBench
+from nanonas.widgets import DartsDashboard, ParetoExplorer, SearchDashboard, darts_epochs
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return NanoBench.load()
+
+
+def running_max(values):
+    best, out = float("-inf"), []
+    for v in values:
+        best = max(best, v)
+        out.append(best)
+    return out
+
+
+def wait_for(condition, timeout=10.0):
+    end = time.perf_counter() + timeout
+    while not condition():
+        assert time.perf_counter() < end, "timed out"
+        time.sleep(0.02)
+
+
+def evaluations(dashboard) -> int:
+    return len(dashboard.progress.data[0].x or [])
+
+
+@pytest.mark.parametrize("strategy", ["random", "evolution", "regularized_evolution"])
+def test_blocking_run_draws_the_search_history(bench, strategy):
+    dash = SearchDashboard(bench=bench)
+    result = dash.run(strategy=strategy, population_size=10, generations=5, seed=3)
+    fitness = [h["fitness"] for h in result.history]
+    each, best, optimum = dash.progress.data
+    assert list(each.x) == list(range(1, len(fitness) + 1)) and list(each.y) == fitness
+    assert list(best.y) == running_max(fitness) == result.best_so_far()
+    assert optimum.visible and list(optimum.y) == [bench.best()["val_accuracy"]] * 2
+    assert not result.interrupted and dash.error is None and dash.result is result
+    assert "finished" in dash.status.value and f"{len(fitness)} evaluations" in dash.status.value
+    assert " → ".join(result.ops) in dash.status.value and f"{result.val_accuracy:.2%}" in dash.status.value
+    # the population, best first: each row a DNA of the history, with its fitness
+    seen = {tuple(h["dna"]): h["fitness"] for h in result.history}
+    rows = [tuple(r) for r in dash.population.data[0].z]
+    assert rows and all(r in seen for r in rows)
+    assert [seen[r] for r in rows] == sorted((seen[r] for r in rows), reverse=True)
+    if strategy != "random":
+        assert sorted(rows) == sorted(tuple(d) for d in result.extra["populations"][-1])
+    # the gene pool: each position's op shares are the population's, and add up to one
+    for op, bar in enumerate(dash.gene_pool.data):
+        assert list(bar.y) == [sum(r[p] == op for r in rows) / len(rows) for p in range(len(rows[0]))]
+    assert dash.options()["strategy"] == strategy  # the controls show what ran
+
+
+def test_custom_evaluator_and_reset():
+    dash = SearchDashboard()
+    result = dash.run(strategy="random", population_size=4, generations=2, evaluator=lambda dna: sum(dna) / 16)
+    assert result.val_accuracy == max(sum(h["dna"]) / 16 for h in result.history)
+    assert not dash.progress.data[2].visible  # no true optimum without NanoBench
+    dash.reset()
+    assert not dash.progress.data[1].x and not dash.population.data[0].z and dash.result is None
+    assert "ready" in dash.status.value
+
+
+def test_only_the_relevant_controls_show():
+    dash = SearchDashboard(strategy="random")
+    shown = lambda: {n for n, c in dash.controls.items() if c.layout.display != "none"}
+    assert "mutation_rate" not in shown() and "population_size" in shown()
+    dash.controls["strategy"].value = "darts"
+    assert "epochs" in shown() and "population_size" not in shown()
+    dash.controls["evaluator"].value = "train"
+    assert "pace" not in shown()
+
+
+def test_stop_from_another_thread_stops_within_a_second(bench):
+    dash = SearchDashboard(bench=bench, generations=100, pace=0.05)  # ~1000 lookups: 50 s if left alone
+    assert dash.start()
+    wait_for(lambda: evaluations(dash) >= 5)
+    assert dash.running and dash.stop_button.disabled is False and dash.start_button.disabled is True
+    asked = time.perf_counter()
+    dash.stop()
+    assert dash.wait(timeout=5)
+    assert time.perf_counter() - asked < 1.0
+    count = len(dash.result.history)
+    time.sleep(0.3)
+    assert len(dash.result.history) == count and evaluations(dash) == count < 1000
+    assert dash.result.interrupted and "stopped" in dash.status.value and dash.error is None
+    assert dash.start_button.disabled is False and dash.stop_button.disabled is True
+
+
+def test_a_blocking_run_can_be_stopped_from_another_thread(bench):
+    dash = SearchDashboard(bench=bench)
+    threading.Timer(0.5, dash.stop).start()
+    started = time.perf_counter()
+    result = dash.run(generations=100, pace=0.05)
+    assert time.perf_counter() - started < 2.0 and result.interrupted and 0 < result.evaluations < 1000
+
+
+def test_an_error_in_the_evaluator_is_shown_not_swallowed():
+    def broken(dna):
+        raise ZeroDivisionError("the evaluator broke on purpose")
+
+    dash = SearchDashboard()
+    with pytest.raises(ZeroDivisionError):  # blocking: shown and raised
+        dash.run(evaluator=broken)
+    assert "error" in dash.status.value and "the evaluator broke on purpose" in dash.status.value
+    assert "ZeroDivisionError" in dash.status.value and "Traceback" in dash.error_box.value
+    assert not dash.running and dash.start_button.disabled is False
+    assert dash.start(evaluator=broken) and dash.wait(timeout=10)  # in the background: shown, and kept
+    assert isinstance(dash.error, ZeroDivisionError) and "broke on purpose" in dash.status.value
+
+
+def test_a_bad_option_is_shown_in_words():
+    dash = SearchDashboard()
+    with pytest.raises(ValueError, match="unknown strategy"):
+        dash.run(strategy="evolve")
+    assert "unknown strategy" in dash.status.value
+
+
+def test_one_search_at_a_time(bench):
+    dash = SearchDashboard(bench=bench, generations=100, pace=0.05)
+    assert dash.start()
+    wait_for(lambda: evaluations(dash) >= 1)
+    assert not dash.start() and "already running" in dash.status.value
+    with pytest.raises(RuntimeError, match="already running"):
+        dash.run()
+    dash.reset()  # refused while running: the figures stay
+    assert dash.running and evaluations(dash) >= 1
+    dash.stop()
+    assert dash.wait(timeout=5)
+    assert dash.run(strategy="random", generations=1).evaluations == 30  # free again
+
+
+def test_darts_epochs_is_core_darts():
+    task = Task(load_dataset("digits"), seed=1)
+    ours = [(e.weights, e.dna) for e in darts_epochs(task, epochs=2)]
+    theirs = []
+    darts(lambda dna: 0.0, task, epochs=2, on_epoch=lambda epoch, weights, dna: theirs.append((weights, dna)))
+    assert len(ours) == len(theirs) == 2
+    for (w1, d1), (w2, d2) in zip(ours, theirs):
+        assert torch.equal(w1, w2) and d1 == d2
+
+
+def test_darts_dashboard_draws_every_epoch(bench):
+    dash = DartsDashboard(bench=bench)
+    result = dash.run(epochs=2)
+    assert result.strategy == "darts" and result.evaluations == 1
+    train_loss, valid_loss = dash.losses.data
+    assert list(train_loss.x) == [1, 2] and list(train_loss.y) == result.extra["train_loss"]
+    assert list(valid_loss.y) == result.extra["valid_loss"]
+    last = result.extra["alphas"][-1]  # (positions, ops) softmax weights of the last epoch
+    for op, bar in enumerate(dash.alphas.data):
+        assert list(bar.y) == pytest.approx([row[op] for row in last])
+    assert result.dna == result.extra["genotypes"][-1]
+    assert " → ".join(result.ops) in dash.derived.value and f"rank {bench.rank(result.dna)} " in dash.derived.value
+    assert "finished" in dash.status.value and "epoch 2/2" in dash.status.value
+
+
+def test_search_dashboard_runs_darts(bench):
+    dash = SearchDashboard(bench=bench)
+    result = dash.run(strategy="darts", epochs=1)
+    assert result.evaluations == 1 and list(dash.population.data[0].z) == [result.dna]
+    shares = [bar.y[0] for bar in dash.gene_pool.data]  # position 1: softmax(alphas), not a population count
+    assert shares == pytest.approx(result.extra["alphas"][-1][0]) and sum(shares) == pytest.approx(1)
+
+
+def test_pareto_explorer_picks_the_best_under_budget(bench):
+    explorer = ParetoExplorer(bench=bench)
+    records = list(bench)
+    front = {tuple(r["dna"]) for r in explorer.front}
+    for latency in (0.06, 0.1, 0.2, 0.3, 0.6):
+        for params in (500, 3_000, 10_000, 30_000):
+            fits = [r for r in records if r["latency_b1_ms"] <= latency and r["params"] <= params]
+            pick = explorer.best_under(latency, params)
+            if not fits:
+                assert pick is None
+                continue
+            assert pick["val_accuracy"] == max(r["val_accuracy"] for r in fits)  # brute force
+            assert tuple(pick["dna"]) in front
+    pick = explorer.set_budget(latency_ms=0.1, params=5_000)
+    assert pick == explorer.best_under(explorer.latency_slider.value, explorer.params_slider.value)
+    star = explorer.figure.data[3]
+    assert list(star.x) == [pick["latency_b1_ms"]] and list(star.y) == [pick["val_accuracy"]]
+    inside = explorer.figure.data[1]
+    assert len(inside.x) == sum(r["latency_b1_ms"] <= 0.1 and r["params"] <= 5_000 for r in records)
+    assert " → ".join(pick["ops"]) in explorer.pick.value
+    assert len(OPERATIONS) ** bench.positions == len(records)
+
+
+def test_darts_dashboard_stops_between_two_steps(bench):
+    dash = DartsDashboard(bench=bench, epochs=50)
+    assert dash.start()
+    wait_for(lambda: len(dash.epochs) >= 1, timeout=30)
+    asked = time.perf_counter()
+    dash.stop()
+    assert dash.wait(timeout=5) and time.perf_counter() - asked < 1.0
+    result = dash.result  # stopped: the architecture discretisation picks now, scored
+    assert result.interrupted and result.dna == result.extra["genotypes"][-1] and len(dash.epochs) < 50
+    assert "stopped" in dash.status.value
