@@ -5,8 +5,9 @@ VENV   ?= .venv
 PYTHON ?= python3
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.nanonas-installed
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: lab test test-fast lint bench clean
+.PHONY: lab test test-fast browser-deps lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,16 +17,21 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)  ## set everything up and open the course in JupyterLab
 	$(VENV)/bin/jupyter lab notebooks/00_welcome.ipynb
 
-test: $(STAMP)  ## set everything up and run all tests: library, notebooks (nbval)
-	$(VENV)/bin/ruff check nanonas_lib tests benchmarks
-	$(PY) -m pytest -q --nbval-lax --nbval-current-env tests notebooks
+# The widget tests drive JupyterLab in Debian's Chromium (a browser download is not possible everywhere).
+browser-deps:
+	test -x /usr/bin/chromium || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
-test-fast: $(STAMP)  ## the library's tests only
-	$(PY) -m pytest -q tests
+test: $(STAMP) browser-deps  ## set everything up and run all tests: library, widgets in a browser, lessons, solutions
+	$(VENV)/bin/ruff check nanonas_lib tests benchmarks
+	$(VENV)/bin/nanonas exercises check
+	$(PY) -m pytest -q --nbval-lax --nbval-current-env tests notebooks solutions
+
+test-fast: $(STAMP)  ## the library's tests only, without the browser
+	$(PY) -m pytest -q -m "not browser" tests
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check nanonas_lib tests benchmarks
-	$(VENV)/bin/ruff format --check nanonas_lib/nanonas/core.py
+	$(VENV)/bin/ruff format --check nanonas_lib tests benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts

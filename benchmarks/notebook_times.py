@@ -1,7 +1,7 @@
 """How long each lesson takes to run top to bottom (the course promises at most 90 s on 2 cores).
 
-    python benchmarks/notebook_times.py                 # every notebook in notebooks/
-    python benchmarks/notebook_times.py notebooks/03_evolution.ipynb
+python benchmarks/notebook_times.py                 # every notebook in notebooks/
+python benchmarks/notebook_times.py notebooks/03_evolution.ipynb
 """
 
 import sys

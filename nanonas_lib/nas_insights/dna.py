@@ -166,4 +166,4 @@ class ArchitectureDNA:
         return save_figure(self.visualize_dna_evolution(), path)
 
     def __repr__(self) -> str:
-        return f"ArchitectureDNA({self.result.strategy}, {len(self.gene_pool())} {self.unit}s)"
+        return f"ArchitectureDNA({self.result.strategy}: {len(self.gene_pool())} × {self.unit})"

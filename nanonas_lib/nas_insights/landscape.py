@@ -137,7 +137,7 @@ class SearchLandscape:
         return next((i + 1 for i, p in enumerate(self.picks(result)) if self.accuracy[p] >= target), None)
 
     def race(self) -> dict:
-        """This landscape's own strategies (not DARTS: it trains) run on `race_seeds` seeds: the evaluations each run
+        """This landscape's own strategies (not DARTS: it trains) run on seeds 0..race_seeds-1: the evaluations each run
         needed to come within `within` of the optimum, on the budget they all share (None: not within it)."""
         if self._race is None:
             strategies = [s for s in self.strategies if s != "darts"]
@@ -191,11 +191,18 @@ class SearchLandscape:
                 said = f", median {median:.0f} evaluations" if hits else ""
                 tally.append((-len(hits), median, strategy, f"{strategy} in {len(hits)} of {n} runs{said}"))
             tally.sort()  # most runs that got there first, then the fewest evaluations
-            tie = tally[0][:2] == tally[1][:2]
+            (h1, m1, first, _), (h2, m2, second, _) = tally[:2]
+            p1, p2 = -h1 / n, -h2 / n  # success rates; two standard errors of their difference is seed luck
+            luck = 2 * ((p1 * (1 - p1) + p2 * (1 - p2)) / n) ** 0.5
+            if (h1, m1) == (h2, m2):
+                verdict = "Neither does better here."
+            elif p1 - p2 > luck:
+                verdict = f"So {first} does better here."
+            else:
+                verdict = f"Here {first} comes out ahead of {second}, but by less than the luck of {n} seeds."
             lines.append(
                 f"Over {n} seeds, within a shared budget of {race['budget']} evaluations, the searches came within "
-                f"{gap}: {'; '.join(t[3] for t in tally)}. "
-                + ("Neither does better here." if tie else f"So {tally[0][2]} does better here.")
+                f"{gap}: {'; '.join(t[3] for t in tally)}. {verdict}"
             )
         elif len(ranked) > 1:
             ranked.sort(key=lambda t: t[:2])
@@ -276,8 +283,9 @@ class SearchLandscape:
                 ),
                 1, 2,
             )  # fmt: skip
+        within = f"within {100 * self.within:.1f} points"
         fig.add_hline(y=100 * self.within, line={"dash": "dash", "color": "#999999"}, row=1, col=2,
-                      annotation_text="within", annotation_position="top right")  # fmt: skip
+                      annotation_text=within, annotation_position="top right")  # fmt: skip
         axis = {"tickvals": list(range(n * n)), "ticktext": ticks, "tickfont": {"size": 8}}
         fig.update_xaxes(title_text="ops at positions 2·3", tickangle=-90, constrain="domain", row=1, col=1, **axis)
         fig.update_yaxes(title_text="ops at positions 0·1", autorange="reversed", scaleanchor="x", row=1, col=1, **axis)

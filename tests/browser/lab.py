@@ -29,6 +29,9 @@ CHROMIUM_FLAGS = [
 ]  # fmt: skip
 STDERR = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
 KERNEL = "nanonas-test"  # a kernelspec of this very Python, so the notebook imports the nanonas under test
+RUNNING = (  # some cell shows [*] or [1]: the notebook runs
+    "() => [...document.querySelectorAll('.jp-InputArea-prompt')].some(p => /\\[(\\*|\\d+)\\]/.test(p.innerText))"
+)
 
 
 def missing() -> str | None:
@@ -154,14 +157,22 @@ def chromium(profile: Path, width: int = 1500, height: int = 1100):
 
 def open_and_run(page, lab: Lab, notebook: str, timeout_ms: int = 120_000):
     """Open a notebook in JupyterLab and run all its cells from the Run menu."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.goto(lab.page_url(notebook), timeout=timeout_ms)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout_ms)
-    page.wait_for_function(  # the kernel is up once the toolbar's kernel name shows ours
-        "() => [...document.querySelectorAll('.jp-Toolbar-kernelName')].some(e => e.innerText.includes('nanoNAS'))",
-        timeout=timeout_ms,
+    page.wait_for_function(  # the kernel is up: the status bar says so
+        "() => /nanoNAS test \\| Idle/.test(document.body.innerText)", timeout=timeout_ms
     )
-    page.click("#jp-MainMenu .lm-MenuBar-item:has-text('Run')")
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    for _ in range(3):  # a click that lands while the session is still connecting runs nothing: try again
+        page.click("#jp-MainMenu .lm-MenuBar-item:has-text('Run')")
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        try:
+            page.wait_for_function(RUNNING, timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise TimeoutError("JupyterLab did not run the notebook's cells")
 
 
 def page_errors(page) -> list[str]:

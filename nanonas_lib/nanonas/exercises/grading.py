@@ -30,7 +30,7 @@ from .question import CORRECT, MISSING
 ERROR, TIMED_OUT = "error", "timed out"
 KERNEL = "nanonas-grader"
 TIMEOUT_ENAME = "CellTimeoutError"
-PROBE_TIMEOUT = 10  # seconds an interrupted kernel gets to become responsive again before it is restarted
+PROBE_TIMEOUT = 5  # seconds an interrupted kernel gets to become responsive again before it is restarted
 TASK_ID = re.compile(r"^q(\d+)_(task|answer|check)$")
 
 
@@ -189,15 +189,18 @@ def _run_once(steps, removed, work: Path, control: Path, timeout: float):
     from nbclient.exceptions import DeadKernelError
 
     cells = [nbformat.v4.new_code_cell("pass" if i in removed else s.source) for i, s in enumerate(steps)]
+    probe = nbformat.v4.new_code_cell("pass")  # after a timeout: is the kernel listening again?
     replies, results, current = {}, {}, [None]
     client = _client_class()(
-        nbformat.v4.new_notebook(cells=cells),
+        nbformat.v4.new_notebook(cells=[*cells, probe]),
         timeout=timeout,
         kernel_name=KERNEL,
         allow_errors=True,
         interrupt_on_timeout=True,
         resources={"metadata": {"path": str(work)}},
         record_timing=False,
+        iopub_timeout=1,  # errors are read from the execute reply, so lagging output need not be waited for
+        shutdown_kernel="immediate",  # nothing to save, and a kernel stuck in a loop would not stop politely
         error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": f"no reply within {timeout:g} s", "traceback": []},
         on_cell_executed=lambda cell, cell_index, execute_reply: replies.__setitem__(cell_index, execute_reply),
     )
@@ -216,15 +219,18 @@ def _run_once(steps, removed, work: Path, control: Path, timeout: float):
                     results[i] = ("ok", "")
                 elif content.get("ename") == TIMEOUT_ENAME:
                     results[i] = (TIMED_OUT, f"did not finish within {timeout:g} s and was interrupted")
-                    client.timeout, probe = PROBE_TIMEOUT, nbformat.v4.new_code_cell("pass")
+                    client.timeout, _ = PROBE_TIMEOUT, replies.pop(len(cells), None)
                     client.execute_cell(probe, len(cells))
                     client.timeout = timeout
                     if replies.get(len(cells), {}).get("content", {}).get("ename") == TIMEOUT_ENAME:
-                        return results, (i, f"did not finish within {timeout:g} s and ignored the interrupt")
+                        stuck = f"did not finish within {timeout:g} s and kept running when interrupted"
+                        return results, (i, stuck + " (restarted without it)")
                 else:
-                    results[i] = (ERROR, f"raised {content.get('ename')}: {content.get('evalue')}")
+                    ename, evalue = content.get("ename"), content.get("evalue")
+                    said = "called sys.exit()" if ename == "SystemExit" else f"raised {ename}: {evalue}".rstrip(": ")
+                    results[i] = (ERROR, said)
     except DeadKernelError:
-        return results, (current[0], "stopped the Python kernel (sys.exit() at the wrong place, os._exit() or a crash)")
+        return results, (current[0], "stopped the Python kernel (os._exit() or a crash; restarted without it)")
     return results, None
 
 
@@ -277,6 +283,8 @@ def run_submission(assignment: str, master_path, submission_path, control: Path,
             v = json.loads(verdict_file.read_text())
             if v["status"] != CORRECT and prefix:
                 v["feedback"] = prefix + v["feedback"]
+                if v["status"] == MISSING:  # not defined because its cell broke: say so in the status too
+                    v["status"] = TIMED_OUT if answer_status[0] == TIMED_OUT else ERROR
             tasks.append(v)
         else:
             status, detail = outcome(grade_step)

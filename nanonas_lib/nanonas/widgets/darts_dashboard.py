@@ -23,8 +23,8 @@ class DartsDashboard(LiveSearch):
     def __init__(self, epochs=20, arch_lr=3e-3, seed=0, evaluator="bench", bench=None):
         super().__init__()
         self._bench = bench
-        style = {"description_width": "130px"}
-        wide = lambda: W.Layout(width="330px")  # one Layout per control: each can be hidden on its own
+        style = {"description_width": "140px"}
+        wide = lambda: W.Layout(width="360px")  # one Layout per control: each can be hidden on its own
         self.controls = {
             "epochs": W.IntSlider(value=epochs, min=1, max=100, description="epochs", style=style, layout=wide()),
             "arch_lr": W.FloatLogSlider(value=arch_lr, base=10, min=-4, max=-1, step=0.25, readout_format=".0e",

@@ -27,15 +27,15 @@ class ParetoExplorer:
         self.front = bench.pareto_front(**OBJECTIVES)  # the exact front over all three objectives
         lat = [r["latency_b1_ms"] for r in self.records]
         par = [int(r["params"]) for r in self.records]
-        style, wide = {"description_width": "160px"}, W.Layout(width="520px")
+        style, wide = {"description_width": "160px"}, lambda: W.Layout(width="520px")
         self.latency_slider = W.FloatSlider(
             value=max(lat) if latency_ms is None else latency_ms, min=min(lat), max=max(lat),
             step=(max(lat) - min(lat)) / 200, readout_format=".3f", continuous_update=False,
-            description="latency budget (ms)", style=style, layout=wide,
+            description="latency budget (ms)", style=style, layout=wide(),
         )  # fmt: skip
         self.params_slider = W.IntSlider(
             value=max(par) if params is None else params, min=min(par), max=max(par), step=100,
-            continuous_update=False, description="parameter budget", style=style, layout=wide,
+            continuous_update=False, description="parameter budget", style=style, layout=wide(),
         )  # fmt: skip
         self.latency_slider.add_class("nanonas-latency-budget")
         self.params_slider.add_class("nanonas-params-budget")

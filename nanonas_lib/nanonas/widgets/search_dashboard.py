@@ -44,15 +44,15 @@ class SearchDashboard(LiveSearch):
                  evaluator="bench", pace=0.05, epochs=20, bench=None):  # fmt: skip
         super().__init__()
         self._bench = bench  # a NanoBench, loaded when first needed
-        style = {"description_width": "130px"}
-        wide = lambda: W.Layout(width="330px")  # one Layout per control: each can be hidden on its own
+        style = {"description_width": "140px"}
+        wide = lambda: W.Layout(width="360px")  # one Layout per control: each can be hidden on its own
         self.controls = {
             "strategy": W.Dropdown(options=[(v, k) for k, v in STRATEGY_NAMES.items()], value=strategy,
                                    description="strategy", style=style, layout=wide()),
             "evaluator": W.Dropdown(options=list(EVALUATORS.items()), value=evaluator, description="evaluator",
                                     style=style, layout=wide()),
             "seed": W.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="seed", style=style, layout=wide()),
-            "pace": W.FloatSlider(value=pace, min=0.0, max=0.5, step=0.01, description="pause per lookup (s)",
+            "pace": W.FloatSlider(value=pace, min=0.0, max=0.5, step=0.01, description="pause per lookup, s",
                                   style=style, layout=wide()),
             "population_size": W.IntSlider(value=population_size, min=2, max=100, description="population size",
                                            style=style, layout=wide()),
