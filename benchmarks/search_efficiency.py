@@ -30,7 +30,7 @@ RESULTS = Path(__file__).parent / "results"
 
 SEARCHERS = {  # name -> (strategy, options); each runs until the whole space is evaluated or its loop ends
     "random": ("random", {"evaluations": SPACE}),
-    "evolution (seed's)": ("evolution", {"population_size": 20, "generations": 60}),
+    "simple evolution": ("evolution", {"population_size": 20, "generations": 60}),
     "regularized evolution": ("regularized_evolution", {"evaluations": SPACE}),
 }
 
