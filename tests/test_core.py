@@ -266,5 +266,6 @@ def test_cli_usage_error_for_an_option_the_strategy_does_not_take():
     cmd = [sys.executable, "-m", "nanonas.cli", "search", "random", "--generations", "3", "--no-progress"]
     run = subprocess.run(cmd, capture_output=True, text=True)
     assert run.returncode == 2
-    assert "random does not take generations" in run.stderr
+    assert "random does not take --generations" in run.stderr
+    assert "usage: nanonas search" in run.stderr
     assert "Traceback" not in run.stderr

@@ -1,6 +1,7 @@
 """The `nanonas` command line: search, build or verify NanoBench, and grade or generate exercises."""
 
 import argparse
+import re
 import sys
 
 SEARCH_OPTIONS = {  # flag -> (type, help); passed to nano_nas only when given
@@ -27,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     search = sub.add_parser("search", help="run a search and print the architecture it found")
+    parser.search_parser = search  # its usage line is the one to show for a bad search option
     search.add_argument("strategy", choices=list(STRATEGIES))
     search.add_argument("--seed", type=int, default=0)
     for name, (kind, text) in SEARCH_OPTIONS.items():
@@ -69,7 +71,11 @@ def _search(args, parser) -> int:
         progress = not args.no_progress
         model = nano_nas(args.strategy, seed=args.seed, download=args.download, progress=progress, **options)
     except ValueError as e:
-        parser.error(str(e))
+        message = str(e)  # speak in flags: population_size -> --population-size
+        flags = {name: "--" + name.replace("_", "-") for name in [*SEARCH_OPTIONS, "seed", "download"]}
+        for name, flag in {**flags, "progress": "--no-progress"}.items():
+            message = re.sub(rf"(?<![\w-]){name}\b", flag, message)
+        parser.search_parser.error(message)
     result = model.search
     test = "n/a" if result.test_accuracy is None else f"{result.test_accuracy:.2%}"
     print(f"found: {result.dna}  {' -> '.join(result.ops)}")
