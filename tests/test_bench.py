@@ -10,7 +10,9 @@ import pytest
 
 import nanonas
 from nanonas import OPERATIONS
-from nanonas.bench import COSTS, META, RUNS, TABLE_DIR, NanoBench, build, verify
+from nanonas.bench import COSTS, META, RUNS, TABLES, NanoBench, build, verify
+
+TABLE_DIR = TABLES / "digits"  # the shipped digits table
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,15 @@
-"""NanoBench: every architecture of the space, trained with nano_nas's own recipe, as a table.
+"""NanoBench: every architecture of a space, trained with nano_nas's own recipe, as a table.
 
-The table ships inside the package (plain CSV + JSON metadata, no pickle):
-  data/nanobench_runs.csv     one row per architecture and training seed
-  data/nanobench_costs.csv    one row per architecture: parameters, MACs, latency, memory
-  data/nanobench_meta.json    the recipe, versions, machine, date and build time
-Rebuild it with `nanonas bench build`; check it against fresh training with `nanonas bench verify`.
+A table is a folder of plain CSV + JSON (no pickle); the shipped ones live in the package, one folder each:
+  nanobench/<name>/runs.csv    one row per architecture and training seed
+  nanobench/<name>/costs.csv   one row per architecture: parameters, MACs, latency, memory
+  nanobench/<name>/meta.json   the recipe (dataset, ops, positions, training), versions, machine, date, build time
+`build` (or `nanonas bench build`) makes one for any ops, number of positions, dataset, recipe and seeds;
+`NanoBench.load("digits_variations")` or `NanoBench.load("my/folder")` loads one; `verify` retrains samples.
 """
 
 import csv
+import inspect
 import itertools
 import json
 import multiprocessing
@@ -15,67 +17,139 @@ import platform
 import random
 import statistics
 import time
-from dataclasses import replace
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from .core import OPERATIONS, Task, accuracy, build_model, check_dna, decode, train
-from .data import SPLIT_SEED, load_dataset
+from .data import SPLIT_SEED, VARIATIONS, VARIATIONS_SEED, Dataset, load_dataset
 from .pareto import pareto_front
 
-TABLE_DIR = Path(__file__).parent / "data"
-RUNS, COSTS, META = "nanobench_runs.csv", "nanobench_costs.csv", "nanobench_meta.json"
+TABLES = Path(__file__).parent / "nanobench"  # the tables that ship with nanonas, one folder each
+DEFAULT_TABLE = "digits"
+RUNS, COSTS, META = "runs.csv", "costs.csv", "meta.json"
 RUN_FIELDS = ["dna", "seed", "val_accuracy", "test_accuracy", "train_loss", "train_seconds"]
 COST_FIELDS = ["dna", "params", "macs", "latency_b1_ms", "latency_b256_ms", "peak_memory_mb"]
 SEEDS = (0, 1, 2)
 OBJECTIVES = ("val_accuracy", "test_accuracy", "params", "macs", "latency_b1_ms", "latency_b256_ms", "peak_memory_mb")
+RECIPE_KEYS = ("dataset", "positions", "ops", "channels", "epochs", "lr", "batch_size")  # what a search must match
 
 
 def dna_key(dna) -> str:
     return "-".join(map(str, dna))
 
 
-def recipe(task: Task | None = None) -> dict:
+def tables() -> list[str]:
+    """The names of the tables that ship with nanonas (`NanoBench.load(name)` loads one)."""
+    return sorted(p.name for p in TABLES.iterdir() if (p / META).exists()) if TABLES.exists() else []
+
+
+def recipe(task: Task | None = None, ops=None, seeds=SEEDS) -> dict:
     """The training recipe of one evaluation, as NanoBench records it."""
     task = task or Task(data=None)
     return {
-        "dataset": "digits", "split_seed": SPLIT_SEED, "positions": task.positions, "ops": list(OPERATIONS),
-        "channels": task.channels, "epochs": task.epochs, "optimizer": "Adam, cosine decay per epoch", "lr": task.lr,
-        "batch_size": task.batch_size, "seeds": list(SEEDS), "torch_threads": 1,
-    }  # fmt: skip
+        "dataset": task.data.name if task.data is not None else "digits",
+        "split_seed": SPLIT_SEED,
+        "positions": task.positions,
+        "ops": list(OPERATIONS if ops is None else ops),
+        "channels": task.channels,
+        "epochs": task.epochs,
+        "optimizer": "Adam, cosine decay per epoch",
+        "lr": task.lr,
+        "batch_size": task.batch_size,
+        "seeds": sorted(seeds),
+        "torch_threads": 1,
+    }
+
+
+@contextmanager
+def using_ops(ops: dict):
+    """Build, decode and train with these ops for a while: OPERATIONS holds them, then its old contents again."""
+    if list(ops.items()) == list(OPERATIONS.items()):
+        yield
+        return
+    saved = dict(OPERATIONS)
+    OPERATIONS.clear()
+    OPERATIONS.update(ops)  # in place: build_model, check_dna and decode read this very dict
+    try:
+        yield
+    finally:
+        OPERATIONS.clear()
+        OPERATIONS.update(saved)
+
+
+def _resolve_ops(ops) -> dict:
+    """None -> today's OPERATIONS; a list of names -> those of OPERATIONS; a dict -> its own constructors."""
+    if ops is None:
+        ops = dict(OPERATIONS)
+    elif isinstance(ops, (list, tuple)) and all(isinstance(n, str) and n in OPERATIONS for n in ops):
+        ops = {n: OPERATIONS[n] for n in ops}
+    elif isinstance(ops, dict) and all(isinstance(n, str) and callable(f) for n, f in ops.items()):
+        ops = dict(ops)
+    else:
+        raise ValueError(
+            f"ops must be a list of names from OPERATIONS ({', '.join(OPERATIONS)}) or a dict name -> "
+            f"constructor(channels); got {ops!r}"
+        )
+    if not ops or (isinstance(ops, dict) and len(set(ops)) != len(ops)):
+        raise ValueError("ops must name at least one operation")
+    return ops
+
+
+def _source(make) -> str:
+    """How an op is built, for the table's metadata: its source line when Python can find it."""
+    try:
+        return " ".join(inspect.getsource(make).split())[:300]
+    except (OSError, TypeError):
+        return repr(make)
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Building the table
+# Building a table
+
+_WORKER = {}  # what a worker process trains with: the ops, the recipe, the data
 
 
-def _init_worker():
+def _init_worker(ops, spec: dict, data) -> None:
     torch.set_num_threads(1)  # one core per worker: workers run side by side without fighting
+    _WORKER.update(ops=ops if ops is not None else {n: OPERATIONS[n] for n in spec["ops"]}, spec=spec, data=data)
+
+
+def _task(spec: dict, data, seed: int) -> Task:
+    return Task(data, spec["positions"], spec["channels"], spec["epochs"], spec["lr"], spec["batch_size"], seed=seed)
 
 
 def _train_one(job) -> dict:
     dna, seed = job
-    task = replace(Task(load_dataset("digits")), seed=seed)
-    t = time.perf_counter()
-    model, loss = train(dna, task)
-    seconds = time.perf_counter() - t
-    return {
-        "dna": dna_key(dna), "seed": seed, "val_accuracy": accuracy(model, *task.data.valid),
-        "test_accuracy": accuracy(model, *task.data.test), "train_loss": loss, "train_seconds": seconds,
-    }  # fmt: skip
+    task = _task(_WORKER["spec"], _WORKER["data"] or load_dataset(_WORKER["spec"]["dataset"]), seed)
+    with using_ops(_WORKER["ops"]):
+        t = time.perf_counter()
+        model, loss = train(dna, task)
+        seconds = time.perf_counter() - t
+        return {
+            "dna": dna_key(dna),
+            "seed": seed,
+            "val_accuracy": accuracy(model, *task.data.valid),
+            "test_accuracy": accuracy(model, *task.data.test),
+            "train_loss": loss,
+            "train_seconds": seconds,
+        }
 
 
-def _measure_one(dna) -> dict:
+def _measure_one(dna, channels: int, data: Dataset) -> dict:
     from .measure import count_macs, count_params, latency_ms, peak_memory_mb
 
-    model, shape = build_model(dna), (1, 8, 8)
+    model, shape = build_model(dna, channels, data.in_channels, data.num_classes), tuple(data.train[0].shape[1:])
     return {
-        "dna": dna_key(dna), "params": count_params(model), "macs": count_macs(model, shape),
-        "latency_b1_ms": latency_ms(model, shape, 1), "latency_b256_ms": latency_ms(model, shape, 256),
+        "dna": dna_key(dna),
+        "params": count_params(model),
+        "macs": count_macs(model, shape),
+        "latency_b1_ms": latency_ms(model, shape, 1),
+        "latency_b256_ms": latency_ms(model, shape, 256),
         "peak_memory_mb": peak_memory_mb(model, shape, 256),
-    }  # fmt: skip
+    }
 
 
 def _read_rows(path: Path) -> list[dict]:
@@ -83,6 +157,25 @@ def _read_rows(path: Path) -> list[dict]:
         return []
     with path.open(newline="") as f:
         return list(csv.DictReader(f))
+
+
+def _complete_rows(path: Path, fields) -> list[dict]:
+    """The rows of a table file, without a last line cut short when a build was killed mid-write."""
+
+    def whole(row):
+        try:
+            return all(row.get(k) not in (None, "") for k in fields) and [float(row[k]) for k in fields[1:]]
+        except ValueError:
+            return False
+
+    rows = _read_rows(path)
+    good = [r for r in rows if whole(r)]
+    if len(good) != len(rows):  # rewrite the file with the whole rows only
+        with path.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(good)
+    return good
 
 
 def _appender(path: Path, fields):
@@ -98,32 +191,126 @@ def _fmt(row: dict) -> dict:
     return {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
 
 
-def build(out_dir=None, workers: int = 1, seeds=SEEDS, limit: int | None = None, progress: bool = True) -> Path:
-    """Train every architecture for every seed, then measure its costs; resumable, rows written as they finish.
+def _describe(data: Dataset) -> dict:
+    info = {
+        "name": data.name,
+        "input_shape": list(data.train[0].shape[1:]),
+        "classes": data.num_classes,
+        **{k: len(getattr(data, k)[0]) for k in ("train", "valid", "test")},
+    }
+    if data.name == "digits_variations":
+        info["variations"] = {"seed": VARIATIONS_SEED, **VARIATIONS}
+    return info
 
-    An interrupted build loses at most the architectures in flight; running it again continues where it stopped.
-    `limit` stops after that many new training runs (for tests and for building in pieces).
+
+def _copy_costs(source, spec: dict, data: Dataset) -> dict:
+    """Cost rows of another table whose networks are the same as this one's (same ops, positions, channels, input)."""
+    theirs = NanoBench.load(source)
+    r, d = theirs.meta["recipe"], theirs.meta.get("data", {})
+    same = all(r[k] == spec[k] for k in ("positions", "ops", "channels"))
+    same = same and d.get("input_shape") == _describe(data)["input_shape"] and d.get("classes") == data.num_classes
+    if not same:
+        raise ValueError(f"costs_from={source!r}: that table's networks differ from this one's; measure instead")
+    return {r["dna"]: r for r in _read_rows(theirs.folder / COSTS)}
+
+
+def _pool(workers: int, ops: dict, spec: dict, data):
+    """Worker processes, one torch thread each; forked where the platform can (ops written in a notebook travel)."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork").Pool(workers, _init_worker, (ops, spec, data))
+    unknown = [n for n, f in ops.items() if OPERATIONS.get(n) is not f]
+    if unknown:
+        raise ValueError(f"ops {unknown} are not in OPERATIONS; on this platform build them with workers=1")
+    embedded = data.name in ("digits", "digits_variations")
+    return multiprocessing.get_context("spawn").Pool(workers, _init_worker, (None, spec, None if embedded else data))
+
+
+def build(
+    out=None,
+    *,
+    dataset="digits",
+    ops=None,
+    positions: int = Task.positions,
+    channels: int = Task.channels,
+    epochs: int = Task.epochs,
+    lr: float = Task.lr,
+    batch_size: int = Task.batch_size,
+    seeds=SEEDS,
+    workers: int = 1,
+    limit: int | None = None,
+    costs_from=None,
+    progress: bool = True,
+) -> Path:
+    """Train every architecture of a space for every seed, then measure its costs, into the folder `out`.
+
+    The space is `ops` (default: today's OPERATIONS, with any op you added; or a list of their names; or a dict
+    name -> constructor(channels)) at `positions` positions; the recipe is nano_nas's unless you change it.
+    Resumable: rows are written as they finish, and building again into the same folder continues where it
+    stopped (or adds seeds). `limit` stops after that many new training runs (to build in pieces).
+    `costs_from` copies costs from a table of the same networks instead of measuring them again.
+    Default `out`: the package's table for `dataset`.
     """
     from tqdm.auto import tqdm
 
-    out = Path(out_dir) if out_dir else TABLE_DIR
+    ops = _resolve_ops(ops)
+    sizes = {"positions": positions, "channels": channels, "epochs": epochs, "batch_size": batch_size}
+    for name, value in {**sizes, "workers": workers}.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    seeds = sorted({int(s) for s in seeds})
+    if not seeds:
+        raise ValueError("seeds must name at least one training seed")
+    data = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
+    out = Path(out) if out else TABLES / data.name
+    task = Task(data, positions, channels, epochs, lr, batch_size)
+    previous = json.loads((out / META).read_text()) if (out / META).exists() else {}
+    spec = recipe(task, ops, sorted(set(seeds) | set(previous.get("recipe", {}).get("seeds", []))))
+    if previous:
+        differ = [k for k in RECIPE_KEYS if previous["recipe"][k] != spec[k]]
+        if differ:
+            was = ", ".join(f"{k}={previous['recipe'][k]!r}" for k in differ)
+            raise ValueError(f"{out} holds a table built with {was}; build this one into another folder (out=...)")
     out.mkdir(parents=True, exist_ok=True)
-    if workers < 1:
-        raise ValueError(f"workers must be a positive integer; got {workers!r}")
-    positions = Task.positions
-    space = [list(d) for d in itertools.product(range(len(OPERATIONS)), repeat=positions)]
+    space = [list(d) for d in itertools.product(range(len(ops)), repeat=positions)]
     started = time.perf_counter()
 
-    done = {(r["dna"], int(r["seed"])) for r in _read_rows(out / RUNS)}
-    jobs = [(d, s) for d in space for s in seeds if (dna_key(d), s) not in done][:limit]
+    def write_meta(workers_used):
+        runs, costs = _read_rows(out / RUNS), _read_rows(out / COSTS)
+        meta = {
+            "recipe": spec,
+            "data": _describe(data),
+            "ops_source": {n: _source(f) for n, f in ops.items()},
+            "architectures": len({r["dna"] for r in runs}),
+            "runs": len(runs),
+            "complete": len(runs) == len(space) * len(spec["seeds"]) and len(costs) == len(space),
+            "nanonas_version": _version(),
+            "torch_version": torch.__version__,
+            "python_version": platform.python_version(),
+            "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, {multiprocessing.cpu_count()} cores",
+            "build_date": time.strftime("%Y-%m-%d"),
+            "build_workers": workers_used,  # of the training runs
+            "build_wall_seconds": round(previous.get("build_wall_seconds", 0) + time.perf_counter() - started, 1),
+            "train_seconds_total": round(sum(float(r["train_seconds"]) for r in runs), 1),
+            "costs": previous.get("costs", "measured on one core, nothing else training"),
+        }
+        if costs_from is not None:
+            meta["costs"] = f"copied from the table {costs_from!r}: the same networks on the same input shape"
+        (out / META).write_text(json.dumps(meta, indent=1) + "\n")
+
+    done = {(r["dna"], int(r["seed"])) for r in _complete_rows(out / RUNS, RUN_FIELDS)}
+    # seed by seed: a table stopped half-way still covers the whole space, with fewer seeds
+    jobs = [(d, s) for s in seeds for d in space if (dna_key(d), s) not in done][:limit]
+    used = workers if jobs else previous.get("build_workers", workers)
+    write_meta(used)  # the recipe is on disk before the first row
     f, writer = _appender(out / RUNS, RUN_FIELDS)
     bar = tqdm(total=len(jobs), desc="NanoBench: training", unit="run", disable=not progress)
+    pool = None
     try:
-        if workers == 1:
-            _init_worker()
+        if workers == 1 or len(jobs) < 2:
+            _init_worker(ops, spec, data)
             results = map(_train_one, jobs)
         else:
-            pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_init_worker)
+            pool = _pool(workers, ops, spec, data)
             results = pool.imap_unordered(_train_one, jobs)
         for row in results:
             writer.writerow(_fmt(row))
@@ -132,39 +319,26 @@ def build(out_dir=None, workers: int = 1, seeds=SEEDS, limit: int | None = None,
     finally:
         f.close()
         bar.close()
-        if workers > 1:
+        if pool is not None:
             pool.terminate()
 
     trained = {r["dna"] for r in _read_rows(out / RUNS)}
-    measured = {r["dna"] for r in _read_rows(out / COSTS)}
+    measured = {r["dna"] for r in _complete_rows(out / COSTS, COST_FIELDS)}
     todo = [d for d in space if dna_key(d) in trained and dna_key(d) not in measured]
+    copied = _copy_costs(costs_from, spec, data) if costs_from is not None and todo else {}
     f, writer = _appender(out / COSTS, COST_FIELDS)
-    _init_worker()  # latency is measured on one core, with no training running beside it
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # latency is measured on one core, with no training running beside it
     try:
-        for d in tqdm(todo, desc="NanoBench: measuring", unit="arch", disable=not progress):
-            writer.writerow(_fmt(_measure_one(d)))
-            f.flush()
+        with using_ops(ops):
+            for d in tqdm(todo, desc="NanoBench: measuring", unit="arch", disable=not progress):
+                row = copied.get(dna_key(d)) or _fmt(_measure_one(d, channels, data))
+                writer.writerow({k: row[k] for k in COST_FIELDS})
+                f.flush()
     finally:
         f.close()
-
-    meta_path = out / META
-    previous = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    runs = _read_rows(out / RUNS)
-    meta = {
-        "recipe": recipe(),
-        "architectures": len({r["dna"] for r in runs}),
-        "runs": len(runs),
-        "complete": len(runs) == len(space) * len(seeds) and len(_read_rows(out / COSTS)) == len(space),
-        "nanonas_version": _version(),
-        "torch_version": torch.__version__,
-        "python_version": platform.python_version(),
-        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, {multiprocessing.cpu_count()} cores",
-        "build_date": time.strftime("%Y-%m-%d"),
-        "build_workers": workers if jobs else previous.get("build_workers", workers),  # of the training runs
-        "build_wall_seconds": round(previous.get("build_wall_seconds", 0) + time.perf_counter() - started, 1),
-        "train_seconds_total": round(sum(float(r["train_seconds"]) for r in runs), 1),
-    }
-    meta_path.write_text(json.dumps(meta, indent=1) + "\n")
+        torch.set_num_threads(threads)
+    write_meta(used)
     return out
 
 
@@ -178,11 +352,26 @@ def _version() -> str:
 # Querying the table
 
 
+def _folder(table) -> Path:
+    """A shipped table's name ('digits', 'digits_variations') or the folder of a built one."""
+    if table is None:
+        table = DEFAULT_TABLE
+    if isinstance(table, str) and (TABLES / table / META).exists():
+        return TABLES / table
+    folder = Path(table)
+    if isinstance(table, str) and not folder.exists() and len(folder.parts) == 1:
+        raise ValueError(
+            f"no NanoBench table named {table!r}; the shipped ones are: {', '.join(tables())}. Pass the folder "
+            f"of one you built, or build one with `nanonas bench build --dataset {table} --out DIR`"
+        )
+    return folder
+
+
 class NanoBench:
     """The exhaustively trained table: query any DNA, find the exact optimum, the ranks and the Pareto front."""
 
-    def __init__(self, records: dict, meta: dict):
-        self.meta = meta
+    def __init__(self, records: dict, meta: dict, folder: Path | None = None):
+        self.meta, self.folder = meta, folder
         self._records = records  # {dna tuple: record dict}
         self._order = sorted(records, key=lambda k: (-records[k]["val_accuracy"], k))  # best first
         self._rank = {}
@@ -192,9 +381,9 @@ class NanoBench:
             self._rank[k] = self._rank[prev] if same else i + 1
 
     @classmethod
-    def load(cls, path=None) -> "NanoBench":
-        """Load the shipped table (or one built into `path`)."""
-        folder = Path(path) if path else TABLE_DIR
+    def load(cls, table=None) -> "NanoBench":
+        """Load a shipped table by name (default 'digits'; see `tables()`) or one built into a folder."""
+        folder = _folder(table)
         hint = "rebuild it with `nanonas bench build`"
         try:
             meta = json.loads((folder / META).read_text())
@@ -228,7 +417,7 @@ class NanoBench:
             raise ValueError(f"NanoBench table not found ({e.filename}); {hint}") from e
         except (KeyError, ValueError, IndexError, json.JSONDecodeError) as e:
             raise ValueError(f"NanoBench table in {folder} is corrupted ({e}); {hint}") from e
-        return cls(records, meta)
+        return cls(records, meta, folder)
 
     # -- the basics
     def __len__(self) -> int:
@@ -242,8 +431,10 @@ class NanoBench:
         return tuple(dna) in self._records
 
     def __repr__(self) -> str:
-        m = self.meta
-        return f"NanoBench({len(self)} architectures, {m['runs']} training runs, recipe={m['recipe']['epochs']} epochs)"
+        m, r = self.meta, self.meta["recipe"]
+        return (
+            f"NanoBench({r['dataset']!r}, {len(self)} architectures, {m['runs']} training runs, {r['epochs']} epochs)"
+        )
 
     @property
     def positions(self) -> int:
@@ -296,15 +487,14 @@ class NanoBench:
         return [records[i] for i in pareto_front(points)]
 
     # -- searching on the table
-    def evaluator(self, seed: int = 0) -> "BenchEvaluator":
-        return BenchEvaluator(self, seed)
+    def evaluator(self, seed: int = 0, mean: bool = False) -> "BenchEvaluator":
+        """Fitness from this table: one seed's accuracy per lookup (as noisy as training), or the mean of all seeds."""
+        return BenchEvaluator(self, seed, mean)
 
     def check_task(self, task: Task) -> None:
         """Raise a ValueError unless `task` trains architectures the way this table was built."""
         r, ours = self.meta["recipe"], recipe(task)
-        differ = [k for k in ("positions", "ops", "channels", "epochs", "lr", "batch_size") if r[k] != ours[k]]
-        if task.data is not None and task.data.name != r["dataset"]:
-            differ.insert(0, "dataset")
+        differ = [k for k in RECIPE_KEYS if r[k] != ours[k] and (k != "dataset" or task.data is not None)]
         if differ:
             raise ValueError(
                 f"NanoBench was built with {', '.join(f'{k}={r[k]!r}' for k in differ)}; this search differs in "
@@ -313,20 +503,24 @@ class NanoBench:
 
 
 class BenchEvaluator:
-    """Fitness from the table: one seed's validation accuracy per lookup, drawn reproducibly.
+    """Fitness from the table: one seed's validation accuracy per lookup, drawn reproducibly (or, with `mean=True`,
+    the mean over the table's seeds: a noise-free fitness, for lessons that compare with the exact answer).
 
     `cost` adds up the training seconds real evaluation would have taken; `evaluations` counts lookups.
     """
 
-    def __init__(self, bench: NanoBench, seed: int = 0):
-        self.bench, self.rng = bench, random.Random(seed)
+    def __init__(self, bench: NanoBench, seed: int = 0, mean: bool = False):
+        self.bench, self.rng, self.mean = bench, random.Random(seed), mean
         self.cost, self.evaluations = 0.0, 0
 
     def __call__(self, dna) -> float:
         record = self.bench._get(dna)
+        self.evaluations += 1
+        if self.mean:
+            self.cost += sum(record["train_seconds_per_seed"])  # every seed's training
+            return record["val_accuracy"]
         i = self.rng.randrange(len(record["val_accuracies"]))  # the noise of real training stays in the picture
         self.cost += record["train_seconds_per_seed"][i]
-        self.evaluations += 1
         return record["val_accuracies"][i]
 
 
@@ -335,15 +529,30 @@ def verify(samples: int = 5, seed: int = 0, bench: NanoBench | None = None, prog
     from tqdm.auto import tqdm
 
     bench = bench or NanoBench.load()
-    rng = random.Random(seed)
-    keys = rng.sample(sorted(bench._records), min(samples, len(bench)))
-    torch.set_num_threads(bench.meta["recipe"].get("torch_threads", 1))
-    data, report = load_dataset("digits"), []
-    for key in tqdm(keys, desc="NanoBench: verifying", disable=not progress):
-        record = bench.query(key)
-        for s, recorded in zip(record["seeds"], record["val_accuracies"]):
-            model, _ = train(list(key), replace(Task(data), seed=s))
-            fresh = accuracy(model, *data.valid)
-            report.append({"dna": list(key), "ops": decode(key), "seed": s, "table": recorded, "fresh": fresh,
-                           "difference": fresh - recorded})  # fmt: skip
+    r = bench.meta["recipe"]
+    missing = [n for n in r["ops"] if n not in OPERATIONS]
+    if missing:
+        raise ValueError(f"this table was built with ops that OPERATIONS lacks: {', '.join(missing)}; add them first")
+    keys = random.Random(seed).sample(sorted(bench._records), min(samples, len(bench)))
+    data, report, threads = load_dataset(r["dataset"]), [], torch.get_num_threads()
+    torch.set_num_threads(r.get("torch_threads", 1))
+    try:
+        with using_ops({n: OPERATIONS[n] for n in r["ops"]}):
+            for key in tqdm(keys, desc="NanoBench: verifying", disable=not progress):
+                record = bench.query(key)
+                for s, recorded in zip(record["seeds"], record["val_accuracies"]):
+                    model, _ = train(list(key), _task(r, data, s))
+                    fresh = accuracy(model, *data.valid)
+                    report.append(
+                        {
+                            "dna": list(key),
+                            "ops": decode(key),
+                            "seed": s,
+                            "table": recorded,
+                            "fresh": fresh,
+                            "difference": fresh - recorded,
+                        }
+                    )
+    finally:
+        torch.set_num_threads(threads)
     return report

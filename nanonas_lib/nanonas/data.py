@@ -7,8 +7,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10")
+DATASETS = ("digits", "digits_variations", "mnist", "fashion_mnist", "cifar10")
 SPLIT_SEED = 0  # the train/validation/test split never changes: NanoBench depends on it
+VARIATIONS_SEED = 2007  # digits_variations is drawn once from this seed (Larochelle et al., 2007)
+VARIATIONS = {  # tuned so that architectures separate: benchmarks/digits_variations_probe.py
+    "rotation": 25.0,  # degrees, either way
+    "shift": 1.0,  # pixels, either way, in each direction
+    "noise": 0.5,  # strength of the uniform-noise background (0.35 ranked the top less stably)
+    "variants": 4,  # of each held-out digit in validation and test: one validation image < 0.1 points
+}
 DEFAULT_ROOT = Path.home() / ".cache" / "nanonas" / "data"
 
 
@@ -40,8 +47,8 @@ class Dataset:
         return f"Dataset({self.name!r}, {sizes}, image={shape}, classes={self.num_classes})"
 
 
-def _split(X: np.ndarray, y: np.ndarray, fractions=(0.6, 0.2, 0.2)):
-    """A stratified, seeded split into train / valid / test (fractions of each class)."""
+def _split_indices(y: np.ndarray, fractions=(0.6, 0.2, 0.2)) -> list[np.ndarray]:
+    """A stratified, seeded split into train / valid / test indices (fractions of each class)."""
     rng = np.random.default_rng(SPLIT_SEED)
     parts = ([], [], [])
     for c in np.unique(y):
@@ -50,11 +57,15 @@ def _split(X: np.ndarray, y: np.ndarray, fractions=(0.6, 0.2, 0.2)):
         b = a + round(fractions[1] * len(idx))
         for part, chunk in zip(parts, (idx[:a], idx[a:b], idx[b:])):
             part.append(chunk)
-    out = []
-    for part in parts:
-        idx = np.sort(np.concatenate(part))
-        out.append((torch.as_tensor(X[idx], dtype=torch.float32), torch.as_tensor(y[idx], dtype=torch.long)))
-    return out
+    return [np.sort(np.concatenate(part)) for part in parts]
+
+
+def _tensors(X: np.ndarray, y: np.ndarray) -> tuple:
+    return torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.long)
+
+
+def _split(X: np.ndarray, y: np.ndarray, fractions=(0.6, 0.2, 0.2)):
+    return [_tensors(X[idx], y[idx]) for idx in _split_indices(y, fractions)]
 
 
 def _standardise(train, *others):
@@ -71,6 +82,48 @@ def _digits() -> Dataset:
     X = (d.images / 16.0).astype(np.float32)[:, None]  # (1797, 1, 8, 8)
     train, valid, test = _standardise(*_split(X, d.target))
     return Dataset("digits", train, valid, test, 10)
+
+
+def _vary(images: np.ndarray, rng, rotation: float, shift: float, noise: float) -> np.ndarray:
+    """One random variant of each (H, W) image: rotated, shifted, then laid on a uniform-noise background."""
+    from scipy.ndimage import affine_transform  # scipy comes with scikit-learn
+
+    n, h, w = images.shape
+    angles = np.deg2rad(rng.uniform(-rotation, rotation, n))
+    shifts = rng.uniform(-shift, shift, (n, 2))
+    background = noise * rng.uniform(0.0, 1.0, images.shape)
+    centre = np.array([(h - 1) / 2, (w - 1) / 2])
+    out = np.empty_like(images)
+    for i, (a, image) in enumerate(zip(angles, images)):
+        inverse = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])  # output pixel -> input pixel
+        offset = centre - inverse @ (centre + shifts[i])
+        out[i] = affine_transform(image, inverse, offset, order=1, mode="constant", cval=0.0)
+    return np.maximum(out, background)  # the digit's strokes stay on top of the noise (MNIST-back-rand)
+
+
+def _digits_variations(
+    rotation=VARIATIONS["rotation"],
+    shift=VARIATIONS["shift"],
+    noise=VARIATIONS["noise"],
+    variants=VARIATIONS["variants"],
+) -> Dataset:
+    """Digits rotated, shifted and on a noise background; each held-out digit appears as `variants` variants.
+
+    The source digits are split exactly as `digits` splits them, so no digit appears in two splits. Training
+    keeps one variant per digit (same size, so the same cost per evaluation as `digits`); validation and test
+    hold `variants` of each held-out digit, so one validation image weighs less than 0.1 percentage points.
+    """
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    X = (d.images / 16.0).astype(np.float32)  # (1797, 8, 8)
+    rng = np.random.default_rng(VARIATIONS_SEED)
+    splits = []
+    for idx, copies in zip(_split_indices(d.target), (1, variants, variants)):
+        images, labels = np.concatenate([X[idx]] * copies), np.concatenate([d.target[idx]] * copies)
+        splits.append(_tensors(_vary(images, rng, rotation, shift, noise)[:, None], labels))
+    train, valid, test = _standardise(*splits)
+    return Dataset("digits_variations", train, valid, test, 10)
 
 
 _TORCHVISION = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "CIFAR10"}
@@ -106,7 +159,7 @@ def _torchvision(name: str, root: Path, download: bool) -> Dataset:
 
 
 def load_dataset(name: str = "digits", *, download: bool = False, root=None) -> Dataset:
-    """Load a dataset by name: 'digits' (embedded, offline) or a torchvision one on request."""
+    """Load a dataset by name: 'digits' or 'digits_variations' (embedded, offline), or a torchvision one."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
     return _load(name, Path(root) if root else DEFAULT_ROOT, bool(download))
@@ -114,4 +167,9 @@ def load_dataset(name: str = "digits", *, download: bool = False, root=None) -> 
 
 @lru_cache(maxsize=4)
 def _load(name: str, root: Path, download: bool) -> Dataset:
-    return _digits() if name == "digits" else _torchvision(name, root, download)
+    if name in _EMBEDDED:
+        return _EMBEDDED[name]()
+    return _torchvision(name, root, download)
+
+
+_EMBEDDED = {"digits": _digits, "digits_variations": _digits_variations}  # in the package: no network
