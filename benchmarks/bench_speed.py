@@ -27,8 +27,9 @@ def main():
     queries = best_of(lambda: [bench.query(dnas[i % 625]) for i in range(1000)])
     nano_nas("regularized_evolution", evaluations=200, evaluator=bench, progress=False)  # warm-up
     search = best_of(lambda: nano_nas("regularized_evolution", evaluations=200, evaluator=bench, progress=False))
-    search_loading = best_of(lambda: nano_nas("evolution", population_size=20, generations=18, evaluator="bench",
-                                              progress=False))  # fmt: skip
+    search_loading = best_of(
+        lambda: nano_nas("evolution", population_size=20, generations=18, evaluator="bench", progress=False)
+    )
     rows = {
         "NanoBench.load()": load,
         "1,000 bench.query calls": queries,

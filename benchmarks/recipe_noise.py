@@ -54,8 +54,10 @@ def main():
             accs = [accuracy(fit(dna, replace(Task(data), seed=s, **change)), *data.valid) for s in range(3)]
             stds.append(statistics.pstdev(accs))
             means.append(statistics.fmean(accs))
-        lines.append(f"| {name} | {100 * statistics.fmean(stds):.2f} | {statistics.fmean(means):.2%} | "
-                     f"{time.perf_counter() - start:.0f} |")  # fmt: skip
+        lines.append(
+            f"| {name} | {100 * statistics.fmean(stds):.2f} | {statistics.fmean(means):.2%} | "
+            f"{time.perf_counter() - start:.0f} |"
+        )
     text = "\n".join(lines) + "\n"
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(text)

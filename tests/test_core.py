@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import nanonas
-from nanonas import OPERATIONS, History, MixedOp, Task, build_model, check_dna, decode, genotype, mutate
+from nanonas import OPERATIONS, Fitness, MixedOp, Task, build_model, check_dna, decode, derive, mutate
 from nanonas.core import evolution, random_search
 from tests.conftest import toy_fitness
 
@@ -92,9 +92,9 @@ def test_mutate_always_gives_a_valid_different_dna():
         assert check_dna(child, 4) == child
 
 
-def test_history_never_asks_twice_for_one_dna():
+def test_fitness_never_asks_twice_for_one_dna():
     fitness = toy_fitness()
-    history = History(fitness)
+    history = Fitness(fitness)
     assert history([0, 1, 2, 3]) == history([0, 1, 2, 3])
     assert len(fitness.calls) == 1 and list(history) == [(0, 1, 2, 3)]
 
@@ -103,7 +103,7 @@ def test_evolution_improves_on_its_initial_population_and_never_re_evaluates():
     found = 0
     for seed in range(10):
         fitness = toy_fitness()
-        history = History(fitness)
+        history = Fitness(fitness)
         evolution(history, Task(data=None, seed=seed), population_size=10, generations=20)
         scores = list(history.values())
         assert max(scores) > max(scores[:10])  # better than the best of the random initial population
@@ -113,33 +113,33 @@ def test_evolution_improves_on_its_initial_population_and_never_re_evaluates():
 
 
 def test_random_search_evaluates_distinct_dnas():
-    history = History(toy_fitness())
+    history = Fitness(toy_fitness())
     random_search(history, Task(data=None, seed=3), evaluations=50)
     assert len(history) == 50
 
 
 def test_random_search_stops_when_the_space_is_exhausted():
-    history = History(toy_fitness())
+    history = Fitness(toy_fitness())
     random_search(history, Task(data=None, seed=0, positions=2), evaluations=1000)
     assert len(history) == 25
 
 
 def test_regularized_evolution_respects_the_budget():
-    from nanonas.regularized_evolution import regularized_evolution
+    from nanonas.strategies.regularized_evolution import regularized_evolution
 
     fitness = toy_fitness()
-    history = History(fitness)
+    history = Fitness(fitness)
     regularized_evolution(history, Task(data=None, seed=1), population_size=10, sample_size=3, evaluations=60)
     assert len(history) == 60 == len(fitness.calls)
     assert max(history.values()) > max(list(history.values())[:10])
 
 
-def test_genotype_never_picks_zero():
+def test_derive_never_picks_zero():
     net = nanonas.Network([MixedOp(4) for _ in range(4)], channels=4)
     with torch.no_grad():
-        for cell in net.cells:
-            cell.alphas.copy_(torch.tensor([0.0, 0.1, 0.2, 0.3, 9.0]))  # zero has by far the largest alpha
-    assert genotype(net) == [3, 3, 3, 3]
+        for mixed in net.positions:
+            mixed.alphas.copy_(torch.tensor([0.0, 0.1, 0.2, 0.3, 9.0]))  # zero has by far the largest alpha
+    assert derive(net) == [3, 3, 3, 3]
 
 
 def test_darts_alphas_move_and_the_derived_dna_has_no_zero():
@@ -158,9 +158,12 @@ def test_darts_alphas_move_and_the_derived_dna_has_no_zero():
 
 @pytest.mark.parametrize(
     "strategy, options",
-    [("random", {"evaluations": 30}), ("evolution", {"population_size": 6, "generations": 4}),
-     ("regularized_evolution", {"evaluations": 40, "population_size": 8})],
-)  # fmt: skip
+    [
+        ("random", {"evaluations": 30}),
+        ("evolution", {"population_size": 6, "generations": 4}),
+        ("regularized_evolution", {"evaluations": 40, "population_size": 8}),
+    ],
+)
 def test_same_seed_same_search(strategy, options):
     runs = [nanonas.nano_nas(strategy, seed=7, evaluator=toy_fitness(), progress=False, **options) for _ in range(2)]
     assert runs[0].dna == runs[1].dna
@@ -190,8 +193,8 @@ def test_real_training_learns_digits():
     [
         (lambda: nanonas.nano_nas("evolve"), "unknown strategy 'evolve'; choose one of: random, evolution"),
         (lambda: nanonas.nano_nas(dataset="imagenet"), "unknown dataset 'imagenet'; choose one of: digits"),
-        (lambda: nanonas.nano_nas(population_size=0), "population_size must be a positive integer"),
-        (lambda: nanonas.nano_nas(population_size=1), "population_size must be at least 2"),
+        (lambda: nanonas.nano_nas(population_size=0), "population_size must be an integer of at least 2"),
+        (lambda: nanonas.nano_nas(population_size=1), "population_size must be an integer of at least 2"),
         (lambda: nanonas.nano_nas(generations=-1), "generations must be a positive integer"),
         (lambda: nanonas.nano_nas("darts", epochs=0), "epochs must be a positive integer"),
         (lambda: nanonas.nano_nas(train_epochs=2.5), "train_epochs must be a positive integer"),

@@ -90,13 +90,13 @@ def test_lineage_follows_the_recorded_parents(dna, bench):
     assert list(drawn.y) == [bench.query(d)["val_accuracy"] for d in lineage]
 
 
-def test_darts_gene_pool_is_its_alphas_and_its_path_its_genotypes(bench):
+def test_darts_gene_pool_is_its_alphas_and_its_path_its_derived_dnas(bench):
     result = nanonas.nano_nas("darts", epochs=2, evaluator=bench, progress=False).search  # a real supernet, 2 epochs
     insight = ArchitectureDNA(result, bench=bench)
     assert np.allclose(insight.gene_pool(), result.extra["alphas"]) and insight.unit == "epoch"
     landscape = SearchLandscape(result, bench=bench)
-    assert landscape.picks(result) == [tuple(g) for g in result.extra["genotypes"]]
-    assert landscape.path(result)[-1] == tuple(result.extra["genotypes"][-1])
+    assert landscape.picks(result) == [tuple(g) for g in result.extra["derived"]]
+    assert landscape.path(result)[-1] == tuple(result.extra["derived"][-1])
 
 
 # -- SearchLandscape

@@ -12,8 +12,14 @@ LESSONS = sorted((ROOT / "notebooks").glob("0[0-5]_*.ipynb"))
 
 def test_the_six_lessons_exist():
     names = [p.stem for p in LESSONS]
-    assert names == ["00_welcome", "01_search_space", "02_architecture_dna", "03_evolution", "04_darts",
-                     "05_pareto_tradeoffs"]  # fmt: skip
+    assert names == [
+        "00_welcome",
+        "01_search_space",
+        "02_architecture_dna",
+        "03_evolution",
+        "04_darts",
+        "05_pareto_tradeoffs",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")

@@ -5,7 +5,8 @@ import random
 
 import pytest
 
-from nanonas.pareto import crowding_distance, dominates, hypervolume_2d, non_dominated_sort, nsga2, pareto_front
+from nanonas import nano_nas
+from nanonas.pareto import crowding_distance, dominates, hypervolume_2d, non_dominated_sort, pareto_front
 
 
 def brute_front(points):
@@ -54,14 +55,39 @@ def test_hypervolume_2d_against_a_grid_count():
 
 
 def test_nsga2_moves_towards_the_exact_front():
-    def objectives(dna):  # two conflicting toy objectives over the 625 DNAs
-        return (sum(dna), -sum(op == 0 for op in dna) - 0.1 * dna[0])
+    def accuracy(dna):  # two conflicting toy objectives over the 625 DNAs: many high ops vs few conv3x3 (op 0)
+        return sum(dna) / 16
 
-    space = [list(d) for d in itertools.product(range(5), repeat=4)]
-    exact = {tuple(space[i]) for i in pareto_front([objectives(d) for d in space])}
-    search = nsga2(objectives, population_size=16, generations=15, seed=0)
+    zeros = {tuple(d): sum(op == 0 for op in d) + 0.1 * d[0] for d in itertools.product(range(5), repeat=4)}
+    objectives = lambda dna: (accuracy(dna), -zeros[tuple(dna)])
+    exact = {d for i, d in enumerate(zeros) if i in set(pareto_front([objectives(d) for d in zeros]))}
+    from nanonas.run import Run
+
+    run = Run(
+        "nsga2",
+        {
+            "evaluator": accuracy,
+            "progress": False,
+            "population_size": 16,
+            "generations": 15,
+            "objectives": ("val_accuracy", "macs"),
+        },
+    )
+    run.fitness.costs, run.fitness.cost_names = (lambda dna: {"macs": zeros[tuple(dna)]}), ("macs",)
+    result = run.search().finish().search
     ref = (-1, -5)
-    hv = [hypervolume_2d([objectives(d) for d in pop], ref) for pop in search.populations]
-    assert hv[-1] > hv[0]
+    hv = [hypervolume_2d([objectives(d) for d in pop], ref) for pop in result.extra["populations"]]
+    assert len(hv) == 16 and hv[-1] > hv[0]
     assert all(b >= a - 1e-9 for a, b in zip(hv, hv[1:]))  # elitism: never worse
-    assert len({tuple(d) for d in search.front()} & exact) >= 3
+    assert len({tuple(d) for d in result.extra["front"]} & exact) >= 3
+    front_points = [objectives(d) for d in result.extra["front"]]  # the returned front: non-dominated
+    assert all(not dominates(p, q) for p in front_points for q in front_points)
+
+
+def test_nsga2_through_nano_nas_on_nanobench():
+    model = nano_nas("nsga2", evaluator="bench", objectives=("val_accuracy", "params"), generations=3, progress=False)
+    result = model.search
+    assert result.strategy == "nsga2" and len(result.extra["populations"]) == 4
+    assert result.extra["objectives"] == ["val_accuracy", "params"] and result.extra["front"]
+    with pytest.raises(ValueError, match="objectives must be two or more of: val_accuracy, params"):
+        nano_nas("nsga2", evaluator="bench", objectives=("val_accuracy", "speed"), progress=False)

@@ -2,8 +2,6 @@
 
 from .core import (
     OPERATIONS,
-    STRATEGIES,
-    History,
     MixedOp,
     Network,
     Task,
@@ -12,23 +10,55 @@ from .core import (
     check_dna,
     darts,
     decode,
+    derive,
     evaluate,
     evolution,
-    genotype,
     mutate,
-    nano_nas,
     random_dna,
     random_search,
     train,
 )
 from .data import DATASETS, Dataset, load_dataset
-from .regularized_evolution import regularized_evolution  # registers the strategy
+from .fitness import Fitness, History
+from .registry import STRATEGIES, Strategy, strategy
 from .result import SearchResult
+from .run import nano_nas
+from .strategies.nsga2 import nsga2
+from .strategies.regularized_evolution import regularized_evolution
 
-__version__ = "0.1.0"
+genotype = derive  # the name before 0.2
+
+__version__ = "0.2.0"
 
 __all__ = [
-    "OPERATIONS", "STRATEGIES", "History", "MixedOp", "Network", "genotype", "Task", "accuracy", "build_model",
-    "check_dna", "darts", "decode", "evaluate", "evolution", "mutate", "nano_nas", "random_dna", "random_search",
-    "regularized_evolution", "train", "DATASETS", "Dataset", "load_dataset", "SearchResult", "__version__",
-]  # fmt: skip
+    "OPERATIONS",
+    "STRATEGIES",
+    "DATASETS",
+    "Dataset",
+    "Fitness",
+    "History",
+    "MixedOp",
+    "Network",
+    "SearchResult",
+    "Strategy",
+    "Task",
+    "accuracy",
+    "build_model",
+    "check_dna",
+    "darts",
+    "decode",
+    "derive",
+    "evaluate",
+    "evolution",
+    "genotype",
+    "load_dataset",
+    "mutate",
+    "nano_nas",
+    "nsga2",
+    "random_dna",
+    "random_search",
+    "regularized_evolution",
+    "strategy",
+    "train",
+    "__version__",
+]

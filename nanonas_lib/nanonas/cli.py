@@ -4,34 +4,51 @@ import argparse
 import re
 import sys
 
-SEARCH_OPTIONS = {  # flag -> (type, help); passed to nano_nas only when given
-    "population_size": (int, "evolution: individuals per generation"),
-    "generations": (int, "evolution: number of generations"),
-    "tournament_size": (int, "evolution: contestants per tournament"),
-    "sample_size": (int, "regularized_evolution: members sampled per cycle"),
-    "mutation_rate": (float, "evolutions: chance that each other position mutates too (default 0)"),
-    "evaluations": (int, "random, regularized_evolution: architectures to evaluate"),
-    "epochs": (int, "darts: epochs of supernet training"),
-    "arch_lr": (float, "darts: learning rate of the alphas"),
+COMMON_HELP = {  # the options every strategy takes (nanonas.run.COMMON), as flags
+    "dataset": (str, "digits (embedded, the default), digits_variations (embedded), mnist, fashion_mnist or cifar10"),
+    "device": (str, "cpu or cuda (default: automatic)"),
+    "evaluator": (str, "train (real training, the default) or bench (NanoBench lookups)"),
     "train_epochs": (int, "training epochs of each evaluation"),
     "channels": (int, "channels of every layer"),
-    "dataset": (str, "digits (embedded), mnist, fashion_mnist or cifar10"),
-    "device": (str, "cpu or cuda (default: automatic)"),
-    "evaluator": (str, "train (real training) or bench (NanoBench lookups)"),
+    "positions": (int, "positions in the chain"),
 }
 
 
+def strategy_flags() -> dict:
+    """{option: (type, help)} for every option of every registered strategy, read from their signatures."""
+    from .registry import STRATEGIES
+
+    flags = {}
+    for s in STRATEGIES.values():
+        for name, default in s.options.items():
+            if default is None or callable(default) or isinstance(default, bool):
+                continue  # hooks are for Python callers
+            kind = str if isinstance(default, tuple) else type(default)
+            show = lambda v: " ".join(v) if isinstance(v, tuple) else v
+            takers = [f"{t.name} (default {show(t.options[name])})" for t in STRATEGIES.values() if name in t.options]
+            flags.setdefault(name, (kind, ", ".join(takers), isinstance(default, tuple)))
+    return flags
+
+
 def _parser() -> argparse.ArgumentParser:
-    from .core import STRATEGIES
+    from .registry import STRATEGIES
 
     parser = argparse.ArgumentParser(prog="nanonas", description="Neural architecture search you can read.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    search = sub.add_parser("search", help="run a search and print the architecture it found")
+    strategies = "\n".join(f"  {name:22s} {s.summary}" for name, s in STRATEGIES.items())
+    search = sub.add_parser(
+        "search",
+        help="run a search and print the architecture it found",
+        description=f"Run a search and print the architecture it found. Strategies:\n{strategies}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.search_parser = search  # its usage line is the one to show for a bad search option
     search.add_argument("strategy", choices=list(STRATEGIES))
     search.add_argument("--seed", type=int, default=0)
-    for name, (kind, text) in SEARCH_OPTIONS.items():
+    for name, (kind, text, many) in strategy_flags().items():
+        search.add_argument("--" + name.replace("_", "-"), type=kind, default=None, help=text, nargs="+" if many else None)
+    for name, (kind, text) in COMMON_HELP.items():
         search.add_argument("--" + name.replace("_", "-"), type=kind, default=None, help=text)
     search.add_argument("--download", action="store_true", help="allow downloading a torchvision dataset")
     search.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -50,10 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--tolerance", type=float, default=0.01, help="largest allowed |fresh - table| accuracy")
 
     grade = sub.add_parser("grade", help="grade exercise notebooks: a gradebook as CSV and JSON (docs/exercises.md)")
-    grade.add_argument("assignment", help="the lesson, e.g. 03_evolution")
+    grade.add_argument("assignment", help="the lesson, e.g. 03_evolution (or a unique start of it: 03)")
     grade.add_argument("submissions", nargs="+", metavar="SUBMISSION.ipynb")
     grade.add_argument("--out", default="grades.csv", help="the CSV gradebook; the JSON one goes next to it")
     grade.add_argument("--timeout", type=float, default=30, help="seconds each cell may run (default 30)")
+    grade.add_argument("--budget", type=float, default=300, help="seconds in all for one submission (default 300)")
+    grade.add_argument("--memory", type=int, default=2048, help="MB of memory each submission may use (default 2048)")
     grade.add_argument("--jobs", type=int, default=1, help="submissions graded side by side (one core each)")
     grade.add_argument("--master", metavar="PATH", help="the released notebook (default: exercises/ASSIGNMENT.ipynb)")
 
@@ -64,15 +83,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _search(args, parser) -> int:
-    from .core import nano_nas
+    from .run import nano_nas
 
-    options = {k: getattr(args, k) for k in SEARCH_OPTIONS if getattr(args, k) is not None}
+    names = [*strategy_flags(), *COMMON_HELP]
+    options = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     try:
         progress = not args.no_progress
         model = nano_nas(args.strategy, seed=args.seed, download=args.download, progress=progress, **options)
     except ValueError as e:
         message = str(e)  # speak in flags: population_size -> --population-size
-        flags = {name: "--" + name.replace("_", "-") for name in [*SEARCH_OPTIONS, "seed", "download"]}
+        flags = {name: "--" + name.replace("_", "-") for name in [*names, "seed", "download"]}
         for name, flag in {**flags, "progress": "--no-progress"}.items():
             message = re.sub(rf"(?<![\w-]){name}\b", flag, message)
         parser.search_parser.error(message)
@@ -82,6 +102,8 @@ def _search(args, parser) -> int:
     print(f"validation accuracy {result.val_accuracy:.2%}, test accuracy {test}")
     stopped = " (interrupted)" if result.interrupted else ""
     print(f"{result.evaluations} evaluations in {result.wall_time:.1f} s{stopped}")
+    if "front" in result.extra:  # a multi-objective search: its final Pareto front
+        print(f"final front ({', '.join(result.extra['objectives'])}):", *result.extra["front"])
     if args.save:
         print(f"saved to {result.save(args.save)}")
     return 0
@@ -116,8 +138,8 @@ def _exercises(args, parser) -> int:
 
     if args.command == "exercises":
         return generate.run(args)
-    if args.timeout <= 0 or args.jobs < 1:
-        parser.error("--timeout must be positive and --jobs at least 1")
+    if args.timeout <= 0 or args.budget <= 0 or args.jobs < 1 or args.memory < 256:
+        parser.error("--timeout and --budget must be positive, --jobs at least 1 and --memory at least 256 (MB)")
     try:
         return grading.main(args)
     except ValueError as e:

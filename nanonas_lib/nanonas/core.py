@@ -1,4 +1,7 @@
-"""nanoNAS in under 200 lines: ops -> DNA -> network -> fitness -> random, evolution, DARTS -> nano_nas."""
+"""nanoNAS in under 200 lines: ops -> DNA -> network -> fitness -> random search, evolution, DARTS.
+
+`nano_nas` (search.py) runs any registered strategy: it checks the options, loads the data, picks the evaluator.
+"""
 
 import random
 from dataclasses import dataclass
@@ -7,7 +10,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .history import History  # {dna: fitness} in the order evaluated; never evaluates a DNA twice
+from .fitness import Fitness  # {dna: score} in the order evaluated; never evaluates a DNA twice
+from .registry import strategy  # @strategy("name") makes a search known to nano_nas, the CLI and the dashboards
 
 
 # 1. The search space: five operations; each keeps the shape (B, C, H, W) of its input.
@@ -56,16 +60,16 @@ def mutate(dna, rng: random.Random, rate: float = 0.0) -> list[int]:
 
 # 3. The network: stem -> the chosen ops in a chain -> global average pool -> classifier.
 class Network(nn.Module):
-    def __init__(self, cells, channels=16, in_channels=1, num_classes=10):
+    def __init__(self, ops, channels=16, in_channels=1, num_classes=10):
         super().__init__()
         self.stem = conv(channels, 3, C_in=in_channels)
-        self.cells = nn.ModuleList(cells)
+        self.positions = nn.ModuleList(ops)  # one op (or, in DARTS, one MixedOp) per position
         self.head = nn.Linear(channels, num_classes)
 
     def forward(self, x):  # (B, in_channels, H, W) -> (B, num_classes)
         x = self.stem(x)
-        for cell in self.cells:
-            x = cell(x)
+        for op in self.positions:
+            x = op(x)
         return self.head(x.mean(dim=(2, 3)))
 
 
@@ -121,22 +125,28 @@ def evaluate(dna, task: Task) -> float:
 
 
 # 5. Random search: sample DNAs uniformly, keep the best.
-def random_search(fitness: History, task: Task, evaluations=100):
+@strategy("random", budget=lambda o: o["evaluations"])
+def random_search(fitness: Fitness, task: Task, evaluations=100):
+    """Random search: sample distinct DNAs uniformly; the best one evaluated wins."""
     rng = random.Random(task.seed)
-    for _ in range(min(evaluations, len(OPERATIONS) ** task.positions)):
-        fitness.explore(lambda: random_dna(rng, task.positions))
+    n = min(evaluations, len(OPERATIONS) ** task.positions)
+    fitness.many([fitness.new(lambda: random_dna(rng, task.positions)) for _ in range(n)])
 
 
 # 6. Evolution: tournament selection + mutation; each generation the children replace the worse half.
-def evolution(fitness: History, task: Task, population_size=20, generations=10, tournament_size=3, mutation_rate=0.0):
+@strategy("evolution", budget=lambda o: o["population_size"] + o["generations"] * (o["population_size"] // 2))
+def evolution(fitness: Fitness, task: Task, population_size=20, generations=10, tournament_size=3, mutation_rate=0.0):
+    """Evolution: tournament selection and mutation; each generation the children replace the worse half."""
     rng = random.Random(task.seed)
-    population = [fitness.explore(lambda: random_dna(rng, task.positions)) for _ in range(population_size)]
+    population = [fitness.new(lambda: random_dna(rng, task.positions)) for _ in range(population_size)]
+    fitness.many(population)
     for _ in range(generations):
         fitness.log(population)  # one generation's gene pool, kept for the insights
         survivors = sorted(population, key=fitness, reverse=True)[: population_size - population_size // 2]
         winner = lambda: max(rng.sample(population, min(tournament_size, len(population))), key=fitness)
         mutant = lambda parent: mutate(parent, rng, mutation_rate)
-        children = [fitness.explore(mutant, winner()) for _ in range(population_size // 2)]
+        children = [fitness.new(mutant, winner()) for _ in range(population_size // 2)]
+        fitness.many(children)  # the children train together (side by side when there are workers)
         population = survivors + children  # fitness is looked up, never re-trained
     fitness.log(population)
 
@@ -153,47 +163,36 @@ class MixedOp(nn.Module):  # all ops at once, weighted by softmax(alphas): one p
         return sum(w * op(x) for w, op in zip(weights, self.ops))  # the whole relaxation, in one expression
 
 
-def genotype(net: Network) -> list[int]:
-    """Discretise: each position's argmax over its alphas, never 'zero' (it would cut the chain)."""
-    alphas = torch.stack([cell.alphas.detach() for cell in net.cells])  # (positions, ops)
+def derive(net: Network) -> list[int]:
+    """The derived architecture: each position's argmax over its alphas, never 'zero' (it would cut the chain)."""
+    alphas = torch.stack([mixed.alphas.detach() for mixed in net.positions])  # (positions, ops)
     alphas[:, list(OPERATIONS).index("zero")] = -float("inf")
     return alphas.argmax(dim=-1).tolist()
 
 
-def darts(fitness: History, task: Task, epochs=50, arch_lr=3e-3, on_epoch=None):
+@strategy("darts", budget=lambda o: o["epochs"])
+def darts(fitness: Fitness, task: Task, epochs=50, arch_lr=3e-3, on_epoch=None):
+    """DARTS (Liu et al., 2019), first order: learn the weights and the alphas of a supernet by gradient descent."""
     torch.manual_seed(task.seed)
     (Xt, yt), (Xv, yv) = task.data.train, task.data.valid
-    cells = [MixedOp(task.channels) for _ in range(task.positions)]
-    net = Network(cells, task.channels, task.data.in_channels, task.data.num_classes).to(task.device)
+    mixed = [MixedOp(task.channels) for _ in range(task.positions)]
+    net = Network(mixed, task.channels, task.data.in_channels, task.data.num_classes).to(task.device)
     alphas = [p for name, p in net.named_parameters() if name.endswith("alphas")]
     w_opt = torch.optim.Adam([p for name, p in net.named_parameters() if not name.endswith("alphas")], lr=task.lr)
     a_opt = torch.optim.Adam(alphas, lr=arch_lr, betas=(0.5, 0.999), weight_decay=1e-3)
     for epoch in range(epochs):
+        losses = []  # (training loss of the weight step, validation loss of the alpha step) per batch
         for idx in torch.randperm(len(Xt)).split(task.batch_size):  # the seed set above also orders the batches
             # first-order bilevel step: alphas descend the validation loss, then weights the training loss
             v = torch.randint(len(Xv), (len(idx),))
             a_opt.zero_grad()
-            F.cross_entropy(net(Xv[v]), yv[v]).backward()
+            (valid_loss := F.cross_entropy(net(Xv[v]), yv[v])).backward()
             a_opt.step()
             w_opt.zero_grad()
-            F.cross_entropy(net(Xt[idx]), yt[idx]).backward()
+            (train_loss := F.cross_entropy(net(Xt[idx]), yt[idx])).backward()
             w_opt.step()
-        if on_epoch:
-            on_epoch(epoch, F.softmax(torch.stack(alphas).detach(), dim=-1).cpu(), genotype(net))
-    fitness(genotype(net))  # score the derived architecture with the task's evaluator
-
-
-STRATEGIES = {"random": random_search, "evolution": evolution, "darts": darts}  # + regularized_evolution.py
-
-
-# 8. The one-line API.
-def nano_nas(strategy="evolution", **options) -> Network:
-    """Search with a strategy; return a freshly initialised network of the best DNA (`.dna`, `.search`)."""
-    from .search import Run  # checks the options, loads the data, keeps the result: plumbing
-
-    run = Run(strategy, options)
-    try:
-        STRATEGIES[strategy](run.fitness, run.task, **run.strategy_options)
-    except KeyboardInterrupt:
-        run.interrupted = True  # keep the best-so-far and the history
-    return run.finish()
+            losses.append((train_loss.item(), valid_loss.item()))
+        if on_epoch:  # a dashboard draws here, and stops the search by raising
+            mean_losses = [sum(column) / len(losses) for column in zip(*losses)]  # [training, validation]
+            on_epoch(epoch, F.softmax(torch.stack(alphas).detach(), dim=-1).cpu(), derive(net), *mean_losses)
+    fitness(derive(net))  # score the derived architecture with the task's evaluator

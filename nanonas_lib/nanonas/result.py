@@ -48,6 +48,9 @@ class SearchResult:
     def load(cls, path) -> "SearchResult":
         try:
             d = json.loads(Path(path).read_text())
+            extra = d.get("extra") or {}
+            if "genotypes" in extra and "derived" not in extra:  # saved before 0.2: DARTS's derived DNAs per epoch
+                extra["derived"] = extra.pop("genotypes")
             result = cls(**d)
         except (OSError, json.JSONDecodeError, TypeError) as e:
             raise ValueError(f"{path} is not a saved nanonas search result ({e})") from e

@@ -1,25 +1,11 @@
-"""What every insight shares: a colour-blind-safe palette, NanoBench, searches in any form, saving figures."""
+"""What every insight shares: the palette (nanonas.palette), NanoBench, searches in any form, saving figures."""
 
 import importlib.util
 from pathlib import Path
 
 from nanonas import OPERATIONS, SearchResult, check_dna, decode, nano_nas
 from nanonas.bench import NanoBench
-
-# Okabe & Ito (2008): eight colours that stay distinct under every common colour-vision deficiency
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-OP_COLORS = {op: OKABE_ITO[i % len(OKABE_ITO)] for i, op in enumerate(OPERATIONS)}  # one colour per op, everywhere
-STRATEGY_COLORS = {"random": "#E69F00", "evolution": "#56B4E9", "regularized_evolution": "#CC79A7", "darts": "#D55E00"}
-CONTINUOUS = "Viridis"  # perceptually uniform and colour-blind safe, for every continuous scale
-SHORT = {"conv3x3": "c3", "conv5x5": "c5", "maxpool": "mp", "skip": "sk", "zero": "0"}  # tick labels on grids
-
-
-def short(op: str) -> str:
-    return SHORT.get(op, op[:2])
-
-
-def strategy_color(name: str, i: int = 0) -> str:
-    return STRATEGY_COLORS.get(name, OKABE_ITO[i % len(OKABE_ITO)])
+from nanonas.palette import CONTINUOUS, op_color, short, strategy_color  # noqa: F401  (one palette, shared)
 
 
 def load_bench(bench=None):

@@ -6,7 +6,7 @@ from plotly.subplots import make_subplots
 
 from nanonas import OPERATIONS, decode
 
-from ._common import CONTINUOUS, OP_COLORS, as_result, load_bench, run_search, save_figure, short, subtitle
+from ._common import CONTINUOUS, as_result, load_bench, op_color, run_search, save_figure, short, subtitle
 
 
 class ArchitectureDNA:
@@ -62,8 +62,8 @@ class ArchitectureDNA:
     def lineage(self) -> list[list[int]]:
         """The DNAs from a random ancestor to the best, one mutation apart (DARTS: its genotype as it changed)."""
         extra = self.result.extra
-        if extra.get("genotypes"):
-            path = [list(g) for g in extra["genotypes"]]
+        if extra.get("derived"):
+            path = [list(g) for g in extra["derived"]]
             return [g for i, g in enumerate(path) if i == 0 or g != path[i - 1]]
         parents = {tuple(child): tuple(parent) for child, parent in extra.get("parents", [])}
         chain = [tuple(self.result.dna)]
@@ -86,10 +86,13 @@ class ArchitectureDNA:
         x = list(range(generations))
         panel = lambda p: (p // 2 + 1, p % 2 + 1)  # positions fill a 2 x 2 grid; diversity and lineage go below
         fig = make_subplots(
-            rows=3, cols=2, vertical_spacing=0.09, horizontal_spacing=0.09,
+            rows=3,
+            cols=2,
+            vertical_spacing=0.09,
+            horizontal_spacing=0.09,
             subplot_titles=[f"position {p}: share of each op" for p in range(positions)]
             + ["diversity: how different two members are", "lineage of the best DNA, one mutation a step"],
-        )  # fmt: skip
+        )
         for p in range(positions):
             for k, op in enumerate(OPERATIONS):
                 fig.add_trace(
@@ -101,8 +104,8 @@ class ArchitectureDNA:
                         showlegend=p == 0,
                         stackgroup=f"p{p}",
                         mode="lines",
-                        line={"width": 0.5, "color": OP_COLORS[op]},
-                        fillcolor=OP_COLORS[op],
+                        line={"width": 0.5, "color": op_color(op)},
+                        fillcolor=op_color(op),
                         meta={"position": p, "op": op},
                         hovertemplate=f"position {p}, {op}<br>{self.unit} %{{x}}: %{{y:.0%}}<extra></extra>",
                     ),
@@ -112,19 +115,36 @@ class ArchitectureDNA:
             fig.update_xaxes(title_text=self.unit, row=panel(p)[0], col=panel(p)[1])
         uniform = positions * (1 - 1 / n_ops)  # the diversity of uniformly random DNAs
         fig.add_trace(
-            go.Scatter(x=x, y=diversity, name="diversity", mode="lines+markers", line={"color": "#000000"},
-                       hovertemplate=f"{self.unit} %{{x}}: %{{y:.2f}} positions differ<extra></extra>"),
-            3, 1,
-        )  # fmt: skip
+            go.Scatter(
+                x=x,
+                y=diversity,
+                name="diversity",
+                mode="lines+markers",
+                line={"color": "#000000"},
+                hovertemplate=f"{self.unit} %{{x}}: %{{y:.2f}} positions differ<extra></extra>",
+            ),
+            3,
+            1,
+        )
         fig.add_trace(
-            go.Scatter(x=[0, generations - 1], y=[uniform, uniform], name="uniformly random DNAs", mode="lines",
-                       line={"color": "#999999", "dash": "dash"}, hoverinfo="skip"),
-            3, 1,
-        )  # fmt: skip
+            go.Scatter(
+                x=[0, generations - 1],
+                y=[uniform, uniform],
+                name="uniformly random DNAs",
+                mode="lines",
+                line={"color": "#999999", "dash": "dash"},
+                hoverinfo="skip",
+            ),
+            3,
+            1,
+        )
         fig.update_yaxes(title_text="Hamming distance (positions)", range=[0, positions], row=3, col=1)
         fig.update_xaxes(title_text=self.unit, row=3, col=1)
 
-        truth = [self.bench.query(d)["val_accuracy"] for d in lineage]  # the exact mean, not one noisy lookup
+        exact = len(OPERATIONS) ** self.bench.positions == len(self.bench) and all(d in self.bench for d in lineage)
+        seen = {tuple(h["dna"]): h["fitness"] for h in self.result.history}  # a space the table does not cover
+        truth = [self.bench.query(d)["val_accuracy"] if exact else seen.get(tuple(d)) for d in lineage]
+        score = "mean val accuracy" if exact else "fitness in this search"  # the exact mean, not one noisy lookup
         labels = ["random ancestor"] + [self.mutation(a, b) for a, b in zip(lineage, lineage[1:])]
         fig.add_trace(
             go.Scatter(
@@ -137,13 +157,13 @@ class ArchitectureDNA:
                 customdata=[[str(d), label] for d, label in zip(lineage, labels)],
                 marker={"size": 10, "color": truth, "colorscale": CONTINUOUS},
                 line={"color": "#000000"},
-                hovertemplate="%{customdata[0]}: %{customdata[1]}<br>mean val accuracy %{y:.2%}<extra></extra>",
+                hovertemplate="%{customdata[0]}: %{customdata[1]}<br>" + score + " %{y:.2%}<extra></extra>",
             ),
             3,
             2,
         )
-        fig.update_yaxes(title_text="mean val accuracy (%)", tickformat=".1%", row=3, col=2)
-        step = "genotype change" if self.unit == "epoch" else "mutation"
+        fig.update_yaxes(title_text=f"{score} (%)", tickformat=".1%", row=3, col=2)
+        step = "change of the derived architecture" if self.unit == "epoch" else "mutation"
         fig.update_xaxes(title_text=f"{step}s from the start", dtick=1, row=3, col=2)
 
         r, half = self.result, self.converged_at()
@@ -157,8 +177,10 @@ class ArchitectureDNA:
                 f"Gene pool of {r.strategy} (seed {r.seed}): watch each position settle on one op",
                 f"Diversity went from {diversity[0]:.2f} to {diversity[-1]:.2f} positions ({speed}); {story}.",
             ),
-            height=950, legend={"title": {"text": "op"}}, margin={"t": 110},
-        )  # fmt: skip
+            height=950,
+            legend={"title": {"text": "op"}},
+            margin={"t": 110},
+        )
         return fig
 
     def save(self, path):

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from nanonas import OPERATIONS, decode
+from nanonas import OPERATIONS, STRATEGIES, decode
 
 from ._common import (
     CONTINUOUS,
@@ -23,13 +23,19 @@ from ._common import (
 )
 
 FDC_READINGS = [  # (upper bound, what a fitness-distance correlation up to it means for a search that mutates)
-    (-0.5, "strongly negative: fitter architectures sit fewer mutations from the optimum, so mutating good ones "
-     "climbs to it"),
-    (-0.15, "weakly negative: fitter architectures tend to sit a little closer to the optimum, so mutating good ones "
-     "helps, but only somewhat"),
+    (
+        -0.5,
+        "strongly negative: fitter architectures sit fewer mutations from the optimum, so mutating good ones "
+        "climbs to it",
+    ),
+    (
+        -0.15,
+        "weakly negative: fitter architectures tend to sit a little closer to the optimum, so mutating good ones "
+        "helps, but only somewhat",
+    ),
     (0.15, "near zero: fitness says little about where the optimum is, so mutation gains little over sampling"),
     (1.0, "positive: fitter architectures sit further from the optimum, a deceptive landscape for mutation"),
-]  # fmt: skip
+]
 
 
 def cell(dna) -> tuple[int, int]:
@@ -61,9 +67,16 @@ class SearchLandscape:
     """
 
     def __init__(
-        self, *searches, bench=None, seed=0, strategies=("random", "evolution"), include_darts=False,
-        darts_epochs=50, within=0.005, race_seeds=20,
-    ):  # fmt: skip
+        self,
+        *searches,
+        bench=None,
+        seed=0,
+        strategies=("random", "evolution"),
+        include_darts=False,
+        darts_epochs=50,
+        within=0.005,
+        race_seeds=20,
+    ):
         self.bench = load_bench(bench)
         if check_space(self.bench) != 4:
             raise ValueError(f"the landscape grid needs 4 positions; this NanoBench has {self.bench.positions}")
@@ -74,7 +87,7 @@ class SearchLandscape:
         self.within, self.race_seeds, self._race = within, race_seeds, None
         self.strategies = () if searches else tuple(strategies)  # the ones this landscape runs itself
         self.searches = [as_result(s) for s in searches] or [run_search(s, self.bench, seed) for s in strategies]
-        if include_darts and not any(r.strategy == "darts" for r in self.searches):
+        if include_darts and all(r.strategy != "darts" for r in self.searches):
             self.searches.append(run_search("darts", self.bench, seed, epochs=darts_epochs))
         self.accuracy = {tuple(r["dna"]): r["val_accuracy"] for r in self.bench}  # mean over the 3 seeds
         self.optimum = tuple(self.bench.best()["dna"])
@@ -115,10 +128,10 @@ class SearchLandscape:
     def picks(self, result) -> list[tuple]:
         """The DNA the search would return after each evaluation (its best fitness so far; the first of equals).
 
-        For DARTS, the DNA its alphas would discretise to after each epoch.
+        For DARTS, the architecture derived from its alphas after each epoch.
         """
-        if result.extra.get("genotypes"):
-            return [tuple(g) for g in result.extra["genotypes"]]
+        if result.extra.get("derived"):
+            return [tuple(g) for g in result.extra["derived"]]
         best, out = None, []
         for h in result.history:
             if best is None or h["fitness"] > best["fitness"]:
@@ -136,11 +149,15 @@ class SearchLandscape:
         target = self.accuracy[self.optimum] - self.within
         return next((i + 1 for i, p in enumerate(self.picks(result)) if self.accuracy[p] >= target), None)
 
+    def racers(self) -> list[str]:
+        """This landscape's own strategies that count evaluations (a supernet, which counts epochs, trains: slow)."""
+        return [s for s in self.strategies if STRATEGIES[s].unit == "eval"]
+
     def race(self) -> dict:
         """This landscape's own strategies (not DARTS: it trains) run on seeds 0..race_seeds-1: the evaluations each run
         needed to come within `within` of the optimum, on the budget they all share (None: not within it)."""
         if self._race is None:
-            strategies = [s for s in self.strategies if s != "darts"]
+            strategies = self.racers()
             runs = {s: [run_search(s, self.bench, seed) for seed in range(self.race_seeds)] for s in strategies}
             budget = min((len(r.history) for rs in runs.values() for r in rs), default=0)
             steps = {s: [self.steps_to_optimum(r) for r in rs] for s, rs in runs.items()}
@@ -155,7 +172,7 @@ class SearchLandscape:
         best, gap = self.accuracy[self.optimum], f"{100 * self.within:.1f} points"
         lines, ranked = [], []
         for i, r in enumerate(self.searches):
-            steps, unit = self.steps_to_optimum(r), "epochs" if r.extra.get("genotypes") else "evaluations"
+            steps, unit = self.steps_to_optimum(r), "epochs" if r.extra.get("derived") else "evaluations"
             final = best - self.accuracy[self.picks(r)[-1]]
             done = f"came within {gap} of the optimum after {steps} {unit}" if steps else f"never came within {gap}"
             lines.append(f"{self.labels[i]} {done}; its final pick is {100 * final:.2f} points below the optimum.")
@@ -182,7 +199,7 @@ class SearchLandscape:
             f"Over live architectures the fitness-distance correlation is {fdc:+.2f}, {why}; {live} live local optima "
             f"(of {len(optima)} in all) are where a pure hill climber would stop."
         )
-        race = self.race() if len([s for s in self.strategies if s != "darts"]) > 1 and self.race_seeds else None
+        race = self.race() if len(self.racers()) > 1 and self.race_seeds else None
         if race:
             n, tally = self.race_seeds, []
             for strategy, steps in race["steps"].items():
@@ -230,35 +247,59 @@ class SearchLandscape:
         ticks = [f"{short(a)}·{short(b)}" for a, b in itertools.product(ops, ops)]
         live = [a for d, a in self.accuracy.items() if "zero" not in decode(d)] or list(self.accuracy.values())
         fig = make_subplots(
-            rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.18,
-            subplot_titles=["every architecture; one mutation moves along a row or a column",
-                            "how far each search's pick is from the optimum"],
-        )  # fmt: skip
+            rows=1,
+            cols=2,
+            column_widths=[0.6, 0.4],
+            horizontal_spacing=0.18,
+            subplot_titles=[
+                "every architecture; one mutation moves along a row or a column",
+                "how far each search's pick is from the optimum",
+            ],
+        )
         fig.add_trace(
             go.Heatmap(
-                z=z, x=list(range(n * n)), y=list(range(n * n)), customdata=names, name="NanoBench",
-                colorscale=CONTINUOUS, zmin=min(live), zmax=float(z.max()),  # chance-level 'zero' archs bottom out
+                z=z,
+                x=list(range(n * n)),
+                y=list(range(n * n)),
+                customdata=names,
+                name="NanoBench",
+                colorscale=CONTINUOUS,
+                zmin=min(live),
+                zmax=float(z.max()),  # chance-level 'zero' archs bottom out
                 colorbar={"title": {"text": "mean val<br>accuracy (%)"}, "tickformat": ".0%", "x": 0.5},
                 hovertemplate="%{customdata}<br>mean val accuracy %{z:.2%}<extra></extra>",
             ),
-            1, 1,
-        )  # fmt: skip
+            1,
+            1,
+        )
         optima = self.local_optima()
         rows, cols = zip(*map(cell, optima))
         fig.add_trace(
             go.Scatter(
-                x=cols, y=rows, mode="markers", name=f"local optima ({len(optima)})",
+                x=cols,
+                y=rows,
+                mode="markers",
+                name=f"local optima ({len(optima)})",
                 marker={"symbol": "circle-open", "size": 7, "color": "#FFFFFF", "line": {"width": 1.5}},
-                customdata=[" → ".join(decode(d)) for d in optima], hovertemplate="local optimum: %{customdata}",
+                customdata=[" → ".join(decode(d)) for d in optima],
+                hovertemplate="local optimum: %{customdata}",
             ),
-            1, 1,
-        )  # fmt: skip
+            1,
+            1,
+        )
         row, col = cell(self.optimum)
         fig.add_trace(
-            go.Scatter(x=[col], y=[row], mode="markers", name="global optimum", hoverinfo="name",
-                       marker={"symbol": "star", "size": 18, "color": "#F0E442", "line": {"width": 1.5}}),
-            1, 1,
-        )  # fmt: skip
+            go.Scatter(
+                x=[col],
+                y=[row],
+                mode="markers",
+                name="global optimum",
+                hoverinfo="name",
+                marker={"symbol": "star", "size": 18, "color": "#F0E442", "line": {"width": 1.5}},
+            ),
+            1,
+            1,
+        )
         best = self.accuracy[self.optimum]
         for i, r in enumerate(self.searches):
             color, label, path = strategy_color(r.strategy, i), self.labels[i], self.path(r)
@@ -266,26 +307,44 @@ class SearchLandscape:
             rows, cols = zip(*map(cell, path))
             fig.add_trace(
                 go.Scatter(
-                    x=[c + offset for c in cols], y=[r_ + offset for r_ in rows], mode="lines+markers",
-                    name=f"{label}: {len(path)} picks", legendgroup=label, line={"color": color, "width": 3},
+                    x=[c + offset for c in cols],
+                    y=[r_ + offset for r_ in rows],
+                    mode="lines+markers",
+                    name=f"{label}: {len(path)} picks",
+                    legendgroup=label,
+                    line={"color": color, "width": 3},
                     marker={"size": 8, "color": color, "line": {"width": 1, "color": "#FFFFFF"}},
-                    customdata=[" → ".join(decode(d)) for d in path], hovertemplate=f"{label}: %{{customdata}}",
+                    customdata=[" → ".join(decode(d)) for d in path],
+                    hovertemplate=f"{label}: %{{customdata}}",
                 ),
-                1, 1,
-            )  # fmt: skip
+                1,
+                1,
+            )
             gaps = [100 * (best - self.accuracy[p]) for p in self.picks(r)]
-            unit = "epoch" if r.extra.get("genotypes") else "evaluation"
+            unit = "epoch" if r.extra.get("derived") else "evaluation"
             fig.add_trace(
                 go.Scatter(
-                    x=list(range(1, len(gaps) + 1)), y=gaps, mode="lines", name=f"{label} ({unit}s)",
-                    legendgroup=label, showlegend=False, line={"color": color, "width": 2, "shape": "hv"},
+                    x=list(range(1, len(gaps) + 1)),
+                    y=gaps,
+                    mode="lines",
+                    name=f"{label} ({unit}s)",
+                    legendgroup=label,
+                    showlegend=False,
+                    line={"color": color, "width": 2, "shape": "hv"},
                     hovertemplate=f"{label}<br>{unit} %{{x}}: %{{y:.2f}} points below<extra></extra>",
                 ),
-                1, 2,
-            )  # fmt: skip
+                1,
+                2,
+            )
         within = f"within {100 * self.within:.1f} points"
-        fig.add_hline(y=100 * self.within, line={"dash": "dash", "color": "#999999"}, row=1, col=2,
-                      annotation_text=within, annotation_position="top right")  # fmt: skip
+        fig.add_hline(
+            y=100 * self.within,
+            line={"dash": "dash", "color": "#999999"},
+            row=1,
+            col=2,
+            annotation_text=within,
+            annotation_position="top right",
+        )
         axis = {"tickvals": list(range(n * n)), "ticktext": ticks, "tickfont": {"size": 8}}
         fig.update_xaxes(title_text="ops at positions 2·3", tickangle=-90, constrain="domain", row=1, col=1, **axis)
         fig.update_yaxes(title_text="ops at positions 0·1", autorange="reversed", scaleanchor="x", row=1, col=1, **axis)
@@ -298,8 +357,10 @@ class SearchLandscape:
                 f"{len(optima)} local optima (no single mutation improves them); fitness-distance correlation "
                 f"{fdc_all:+.2f} over all, {fdc_live:+.2f} over live architectures (without 'zero').",
             ),
-            height=720, legend={"orientation": "h", "y": -0.22}, margin={"t": 110},
-        )  # fmt: skip
+            height=720,
+            legend={"orientation": "h", "y": -0.22},
+            margin={"t": 110},
+        )
         return fig
 
     def save(self, path):

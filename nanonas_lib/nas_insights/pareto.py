@@ -5,9 +5,9 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-from nanonas.pareto import ParetoSearch, hypervolume_2d, nsga2, pareto_front
+from nanonas.pareto import hypervolume_2d, pareto_front
 
-from ._common import CONTINUOUS, as_result, check_space, load_bench, save_figure, subtitle
+from ._common import CONTINUOUS, as_result, check_space, load_bench, run_search, save_figure, subtitle
 
 COSTS = {  # the costs NanoBench measured, each to minimise, with the axis label it needs
     "latency_b1_ms": "latency at batch size 1 (ms)",
@@ -22,9 +22,9 @@ class ParetoAnalyzer:
     """Accuracy against one cost: the populations of a multi-objective search, generation by generation, drawn
     against the exact Pareto front of all architectures, with the hypervolume each generation covers.
 
-    With no `search`, runs NSGA-II (`nanonas.pareto.nsga2`) on NanoBench's mean validation accuracy and `cost`.
-    Otherwise `search` is a ParetoSearch from nsga2, or any search (SearchResult, model from nano_nas, saved path,
-    history): its populations, or consecutive windows of `population_size` evaluations, scored on NanoBench.
+    With no `search`, runs NSGA-II (`nano_nas('nsga2', objectives=('val_accuracy', cost))`) on NanoBench lookups.
+    Otherwise `search` is any search (SearchResult, model from nano_nas, saved path, history): its populations, or
+    consecutive windows of `population_size` evaluations. Every population is drawn with NanoBench's mean scores.
     """
 
     def __init__(self, search=None, *, bench=None, cost="latency_b1_ms", population_size=20, generations=10, seed=0):
@@ -36,17 +36,20 @@ class ParetoAnalyzer:
         if any(r[cost] is None for r in self.records.values()):
             raise ValueError(f"this NanoBench has no {cost} yet; finish it with `nanonas bench build`")
         if search is None:
-            search = nsga2(self.objectives, self.bench.positions, population_size, generations, seed)
-        if isinstance(search, ParetoSearch):  # what nsga2 returns
-            self.name = "NSGA-II"
-            self.populations = [[tuple(d) for d in p] for p in search.populations]
-        else:
-            result = as_result(search)
-            self.name, dnas = result.strategy, [tuple(h["dna"]) for h in result.history]
-            pops = result.extra.get("populations") or [
-                dnas[i : i + population_size] for i in range(0, len(dnas), population_size)
-            ]
-            self.populations = [[tuple(d) for d in p] for p in pops]
+            search = run_search(
+                "nsga2",
+                self.bench.evaluator(seed, mean=True),  # the mean over seeds: the front it is compared with
+                seed,
+                objectives=("val_accuracy", cost),
+                population_size=population_size,
+                generations=generations,
+            )
+        result = as_result(search)
+        self.name, dnas = result.strategy, [tuple(h["dna"]) for h in result.history]
+        pops = result.extra.get("populations") or [
+            dnas[i : i + population_size] for i in range(0, len(dnas), population_size)
+        ]
+        self.populations = [[tuple(d) for d in p] for p in pops]
         unknown = [d for p in self.populations for d in p if d not in self.records]
         if unknown:
             raise ValueError(f"{list(unknown[0])} is not in this NanoBench's space")
@@ -86,50 +89,81 @@ class ParetoAnalyzer:
         generation. (The name is the seed's; nothing here is simulated beyond looking scores up in the table.)"""
         label = COSTS[self.cost]
         fig = make_subplots(
-            rows=1, cols=2, column_widths=[0.65, 0.35], horizontal_spacing=0.1,
+            rows=1,
+            cols=2,
+            column_widths=[0.65, 0.35],
+            horizontal_spacing=0.1,
             subplot_titles=[f"validation accuracy against {label}", "hypervolume each generation covers"],
-        )  # fmt: skip
+        )
         records = list(self.records.values())
         fig.add_trace(
             go.Scatter(
-                x=[r[self.cost] for r in records], y=[r["val_accuracy"] for r in records], mode="markers",
-                name=f"all {len(records)} architectures", marker={"size": 5, "color": "#BBBBBB"},
+                x=[r[self.cost] for r in records],
+                y=[r["val_accuracy"] for r in records],
+                mode="markers",
+                name=f"all {len(records)} architectures",
+                marker={"size": 5, "color": "#BBBBBB"},
                 customdata=[" → ".join(r["ops"]) for r in records],
                 hovertemplate="%{customdata}<br>%{y:.2%}, %{x:.4g}<extra></extra>",
             ),
-            1, 1,
-        )  # fmt: skip
+            1,
+            1,
+        )
         colors = sample_colorscale(CONTINUOUS, list(np.linspace(0, 1, len(self.populations))))
         for g, color in enumerate(colors):
             front = self.front(g)
             fig.add_trace(
                 go.Scatter(
-                    x=[self.records[d][self.cost] for d in front], y=[self.records[d]["val_accuracy"] for d in front],
-                    mode="lines+markers", name=f"generation {g}", line={"color": color, "shape": "hv", "width": 1.5},
-                    marker={"size": 7, "color": color}, customdata=[str(list(d)) for d in front],
+                    x=[self.records[d][self.cost] for d in front],
+                    y=[self.records[d]["val_accuracy"] for d in front],
+                    mode="lines+markers",
+                    name=f"generation {g}",
+                    line={"color": color, "shape": "hv", "width": 1.5},
+                    marker={"size": 7, "color": color},
+                    customdata=[str(list(d)) for d in front],
                     hovertemplate=f"generation {g}: %{{customdata}}<br>%{{y:.2%}}, %{{x:.4g}}<extra></extra>",
                     visible=True if g in (0, len(colors) - 1) else "legendonly",  # first and last; click for more
                 ),
-                1, 1,
-            )  # fmt: skip
+                1,
+                1,
+            )
         exact = self.exact_front()
         fig.add_trace(
             go.Scatter(
-                x=[r[self.cost] for r in exact], y=[r["val_accuracy"] for r in exact], mode="lines+markers",
-                name=f"exact Pareto front ({len(exact)})", line={"color": "#000000", "shape": "hv", "dash": "dot"},
+                x=[r[self.cost] for r in exact],
+                y=[r["val_accuracy"] for r in exact],
+                mode="lines+markers",
+                name=f"exact Pareto front ({len(exact)})",
+                line={"color": "#000000", "shape": "hv", "dash": "dot"},
                 marker={"symbol": "diamond-open", "size": 11, "color": "#000000"},
-                customdata=[str(r["dna"]) for r in exact], hovertemplate="exact front: %{customdata}<extra></extra>",
+                customdata=[str(r["dna"]) for r in exact],
+                hovertemplate="exact front: %{customdata}<extra></extra>",
             ),
-            1, 1,
-        )  # fmt: skip
+            1,
+            1,
+        )
         hv = self.hypervolumes()
         fig.add_trace(
-            go.Scatter(x=list(range(len(hv))), y=hv, mode="lines+markers", name="hypervolume", showlegend=False,
-                       line={"color": "#0072B2"}, hovertemplate="generation %{x}: %{y:.1%}<extra></extra>"),
-            1, 2,
-        )  # fmt: skip
-        fig.add_hline(y=1, line={"dash": "dot", "color": "#000000"}, row=1, col=2,
-                      annotation_text="exact front", annotation_position="bottom right")  # fmt: skip
+            go.Scatter(
+                x=list(range(len(hv))),
+                y=hv,
+                mode="lines+markers",
+                name="hypervolume",
+                showlegend=False,
+                line={"color": "#0072B2"},
+                hovertemplate="generation %{x}: %{y:.1%}<extra></extra>",
+            ),
+            1,
+            2,
+        )
+        fig.add_hline(
+            y=1,
+            line={"dash": "dot", "color": "#000000"},
+            row=1,
+            col=2,
+            annotation_text="exact front",
+            annotation_position="bottom right",
+        )
         log = self.cost in ("params", "macs")
         fig.update_xaxes(title_text=label + (" (log scale)" if log else ""), type="log" if log else None, row=1, col=1)
         fig.update_yaxes(title_text="mean val accuracy (%)", tickformat=".0%", row=1, col=1)
@@ -142,8 +176,9 @@ class ParetoAnalyzer:
                 f"After {len(hv) - 1} generations its front covers {hv[-1]:.1%} of the exact front's hypervolume "
                 f"and holds {found} of its {len(exact)} architectures (accuracy up, {label} down).",
             ),
-            height=620, margin={"t": 110},
-        )  # fmt: skip
+            height=620,
+            margin={"t": 110},
+        )
         return fig
 
     def save(self, path):

@@ -6,10 +6,8 @@ SearchDashboard().run()      # headless (nbval, scripts): the same search, block
 """
 
 from .darts_dashboard import DartsDashboard
-from .darts_loop import DartsEpoch, darts_epochs
 from .live import LiveSearch, StopSearch
 from .pareto_explorer import ParetoExplorer
-from .search_dashboard import SearchDashboard
+from .search_dashboard import DartsEpoch, SearchDashboard
 
-__all__ = ["SearchDashboard", "DartsDashboard", "ParetoExplorer", "LiveSearch", "StopSearch", "DartsEpoch",
-           "darts_epochs"]  # fmt: skip
+__all__ = ["SearchDashboard", "DartsDashboard", "ParetoExplorer", "LiveSearch", "StopSearch", "DartsEpoch"]

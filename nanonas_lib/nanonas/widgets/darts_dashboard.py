@@ -6,15 +6,15 @@ import ipywidgets as W
 import plotly.graph_objects as go
 
 from .. import core
-from ..search import Run
-from .darts_loop import darts_epochs
-from .live import OKABE_ITO, OP_COLORS, STATE_COLORS, LiveSearch, StopSearch, arrow
-from .search_dashboard import EVALUATORS
+from ..palette import OKABE_ITO, STATE_COLORS, op_colors
+from ..run import Run
+from .live import LiveSearch, arrow
+from .search_dashboard import EVALUATORS, DartsEpoch
 
 
 class DartsDashboard(LiveSearch):
     """DARTS, live: softmax(alphas) per position as bars, training and validation loss, and the architecture
-    discretisation would pick right now.
+    derived from them right now.
 
     `DartsDashboard()` in a cell shows it; `dashboard.run(epochs=10)` runs without clicks and returns the
     `SearchResult` (its `extra` holds the alphas, derived DNAs and losses of every epoch).
@@ -27,29 +27,59 @@ class DartsDashboard(LiveSearch):
         wide = lambda: W.Layout(width="360px")  # one Layout per control: each can be hidden on its own
         self.controls = {
             "epochs": W.IntSlider(value=epochs, min=1, max=100, description="epochs", style=style, layout=wide()),
-            "arch_lr": W.FloatLogSlider(value=arch_lr, base=10, min=-4, max=-1, step=0.25, readout_format=".0e",
-                                        description="alphas' learning rate", style=style, layout=wide()),
+            "arch_lr": W.FloatLogSlider(
+                value=arch_lr,
+                base=10,
+                min=-4,
+                max=-1,
+                step=0.25,
+                readout_format=".0e",
+                description="alphas' learning rate",
+                style=style,
+                layout=wide(),
+            ),
             "seed": W.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="seed", style=style, layout=wide()),
-            "evaluator": W.Dropdown(options=list(EVALUATORS.items()), value=evaluator,
-                                    description="score the pick by", style=style, layout=wide()),
-        }  # fmt: skip
-        ops, positions = list(core.OPERATIONS), [f"position {i + 1}" for i in range(core.Task.positions)]
+            "evaluator": W.Dropdown(
+                options=list(EVALUATORS.items()),
+                value=evaluator,
+                description="score the pick by",
+                style=style,
+                layout=wide(),
+            ),
+        }
+        positions = [f"position {i + 1}" for i in range(core.Task.positions)]
         self.alphas = go.FigureWidget(
-            data=[go.Bar(name=op, x=positions, marker_color=OP_COLORS[op]) for op in ops],
-            layout=go.Layout(title="softmax(alphas) per position", barmode="group", xaxis_title="position in the chain",
-                             yaxis_title="weight of the op (softmax)", yaxis_range=[0, 0.5], width=560, height=360,
-                             margin={"t": 50, "b": 50}),
-        )  # fmt: skip
+            data=[go.Bar(name=op, x=positions, marker_color=color) for op, color in op_colors().items()],
+            layout=go.Layout(
+                title="softmax(alphas) per position",
+                barmode="group",
+                xaxis_title="position in the chain",
+                yaxis_title="weight of the op (softmax)",
+                yaxis_range=[0, 0.5],
+                width=560,
+                height=360,
+                margin={"t": 50, "b": 50},
+            ),
+        )
         self.losses = go.FigureWidget(
             data=[
                 go.Scatter(name="training loss (weight steps)", mode="lines+markers", line={"color": OKABE_ITO[0]}),
-                go.Scatter(name="validation loss (alpha steps)", mode="lines+markers",
-                           line={"color": OKABE_ITO[5], "dash": "dash"}),
+                go.Scatter(
+                    name="validation loss (alpha steps)",
+                    mode="lines+markers",
+                    line={"color": OKABE_ITO[5], "dash": "dash"},
+                ),
             ],
-            layout=go.Layout(title="Losses", xaxis_title="epoch", yaxis_title="cross-entropy loss", width=420,
-                             height=360, margin={"t": 50, "b": 50},
-                             legend={"x": 1, "xanchor": "right", "y": 1, "yanchor": "top"}),
-        )  # fmt: skip
+            layout=go.Layout(
+                title="Losses",
+                xaxis_title="epoch",
+                yaxis_title="cross-entropy loss",
+                width=420,
+                height=360,
+                margin={"t": 50, "b": 50},
+                legend={"x": 1, "xanchor": "right", "y": 1, "yanchor": "top"},
+            ),
+        )
         self.derived = W.HTML("").add_class("nanonas-derived")
         self.widget = W.VBox(
             [
@@ -83,31 +113,31 @@ class DartsDashboard(LiveSearch):
 
     def _search(self, epochs=20, arch_lr=3e-3, seed=0, evaluator="bench"):
         evaluator = self.bench if evaluator == "bench" else evaluator
-        run = Run("darts", {"seed": seed, "evaluator": evaluator, "progress": False, "epochs": epochs,
-                            "arch_lr": arch_lr})  # fmt: skip
+        options = {"epochs": epochs, "arch_lr": arch_lr, "on_epoch": self._on_epoch}
+        self._run = run = Run("darts", {"seed": seed, "evaluator": evaluator, "progress": False, **options})
         self.losses.layout.xaxis.range = [0.5, epochs + 0.5]
-        record = run.strategy_options["on_epoch"]  # Run keeps the alphas and derived DNAs in the result
-        run.extra.update(train_loss=[], valid_loss=[])
-        try:
-            for state in darts_epochs(run.task, epochs, arch_lr, after_step=self.pause):
-                record(state.epoch, state.weights, state.dna)
-                run.extra["train_loss"].append(state.train_loss)
-                run.extra["valid_loss"].append(state.valid_loss)
-                self.epochs.append(state)
-                self._draw(run, "running")
-        except (StopSearch, KeyboardInterrupt):  # Stop, or an interrupted kernel in a blocking run()
-            run.interrupted = True
+        run.search()  # core.darts, drawn by its on_epoch hook; Stop raises there (StopSearch, a KeyboardInterrupt)
         if not self.epochs:
             self._draw(run, "stopped")
             return None
-        run.fitness(self.epochs[-1].dna)  # score the derived architecture with the chosen evaluator
+        if run.interrupted:
+            run.fitness(self.epochs[-1].dna)  # stopped: score the architecture derived now with the chosen evaluator
         self._draw(run, "stopped" if run.interrupted else "finished")
         return run.finish().search
 
+    def _on_epoch(self, epoch, weights, dna, train_loss, valid_loss):
+        """core.darts's hook after each epoch: keep it, draw it, and stop here if Stop was pressed."""
+        self.epochs.append(DartsEpoch(epoch, weights, dna, train_loss, valid_loss))
+        self._draw(self._run, "running")
+        self.pause()
+
     def _draw(self, run, state):
         total = run.strategy_options["epochs"]
-        parts = [f'<b style="color:{STATE_COLORS[state]}">{state}</b>',
-                 f"epoch {len(self.epochs)}/{total}", f"{self.elapsed():.1f} s"]  # fmt: skip
+        parts = [
+            f'<b style="color:{STATE_COLORS[state]}">{state}</b>',
+            f"epoch {len(self.epochs)}/{total}",
+            f"{self.elapsed():.1f} s",
+        ]
         if not self.epochs:
             self.status.value = " · ".join(parts)
             return
@@ -121,11 +151,13 @@ class DartsDashboard(LiveSearch):
             xs = [e.epoch + 1 for e in self.epochs]
             self.losses.data[0].update(x=xs, y=[e.train_loss for e in self.epochs])
             self.losses.data[1].update(x=xs, y=[e.valid_loss for e in self.epochs])
-        text = f"Discretisation picks now: <b>{html.escape(arrow(core.decode(last.dna)))}</b>"
+        text = f"Derived architecture now: <b>{html.escape(arrow(core.decode(last.dna)))}</b>"
         if run.bench is not None:
             record = run.bench.query(last.dna)
-            text += (f" (NanoBench: {record['val_accuracy']:.2%} mean validation accuracy, rank "
-                     f"{run.bench.rank(last.dna)} of {len(run.bench)})")  # fmt: skip
+            text += (
+                f" (NanoBench: {record['val_accuracy']:.2%} mean validation accuracy, rank "
+                f"{run.bench.rank(last.dna)} of {len(run.bench)})"
+            )
         if tuple(last.dna) in run.fitness:
             text += f"; scored {run.fitness[tuple(last.dna)]:.2%} by the evaluator"
         self.derived.value = text

@@ -11,17 +11,14 @@ import traceback
 
 import ipywidgets as W
 
-from ..core import OPERATIONS
-
-# Okabe & Ito (2008): colours that stay distinct under every common colour-vision deficiency (as in nas_insights)
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-OP_COLORS = {op: OKABE_ITO[i % len(OKABE_ITO)] for i, op in enumerate(OPERATIONS)}  # one colour per op
-GREY = "#999999"
-STATE_COLORS = {"running": OKABE_ITO[0], "finished": OKABE_ITO[2], "stopped": OKABE_ITO[1]}
+from ..palette import STATE_COLORS
 
 
-class StopSearch(Exception):
-    """Raised inside a search, between two evaluations, when someone pressed Stop."""
+class StopSearch(KeyboardInterrupt):
+    """Raised inside a search, between two evaluations (or epochs), when someone pressed Stop.
+
+    It is a KeyboardInterrupt: a search stops on it the way it stops on Ctrl-C, keeping what it found.
+    """
 
 
 def arrow(ops) -> str:
@@ -137,9 +134,11 @@ class LiveSearch:
             return self.result
         except Exception as e:  # shown in the widget, kept in .error, and raised again by the blocking run()
             self.error = e
-            self.status.value = f'<b style="color:#D55E00">error</b>: {html.escape(f"{type(e).__name__}: {e}")}'
+            self.status.value = (
+                f'<b style="color:{STATE_COLORS["error"]}">error</b>: {html.escape(f"{type(e).__name__}: {e}")}'
+            )
             trace = html.escape("".join(traceback.format_exception(type(e), e, e.__traceback__)))
-            details = f'<summary>details</summary><pre style="color:#D55E00">{trace}</pre>'
+            details = f'<summary>details</summary><pre style="color:{STATE_COLORS["error"]}">{trace}</pre>'
             self.error_box.value = f"<details>{details}</details>"
             if reraise:
                 raise

@@ -5,7 +5,8 @@ import html
 import ipywidgets as W
 import plotly.graph_objects as go
 
-from .live import GREY, OKABE_ITO, arrow
+from ..palette import GREY, OKABE_ITO
+from .live import arrow
 
 OBJECTIVES = {"maximize": ("val_accuracy",), "minimize": ("latency_b1_ms", "params")}
 
@@ -29,14 +30,26 @@ class ParetoExplorer:
         par = [int(r["params"]) for r in self.records]
         style, wide = {"description_width": "160px"}, lambda: W.Layout(width="520px")
         self.latency_slider = W.FloatSlider(
-            value=max(lat) if latency_ms is None else latency_ms, min=min(lat), max=max(lat),
-            step=(max(lat) - min(lat)) / 200, readout_format=".3f", continuous_update=False,
-            description="latency budget (ms)", style=style, layout=wide(),
-        )  # fmt: skip
+            value=max(lat) if latency_ms is None else latency_ms,
+            min=min(lat),
+            max=max(lat),
+            step=(max(lat) - min(lat)) / 200,
+            readout_format=".3f",
+            continuous_update=False,
+            description="latency budget (ms)",
+            style=style,
+            layout=wide(),
+        )
         self.params_slider = W.IntSlider(
-            value=max(par) if params is None else params, min=min(par), max=max(par), step=100,
-            continuous_update=False, description="parameter budget", style=style, layout=wide(),
-        )  # fmt: skip
+            value=max(par) if params is None else params,
+            min=min(par),
+            max=max(par),
+            step=100,
+            continuous_update=False,
+            description="parameter budget",
+            style=style,
+            layout=wide(),
+        )
         self.latency_slider.add_class("nanonas-latency-budget")
         self.params_slider.add_class("nanonas-params-budget")
         for slider in (self.latency_slider, self.params_slider):
@@ -48,24 +61,52 @@ class ParetoExplorer:
         front = sorted(self.front, key=lambda r: r["latency_b1_ms"])
         self.figure = go.FigureWidget(
             data=[
-                go.Scatter(name="over budget", mode="markers", marker={"color": GREY, "size": 5, "opacity": 0.35},
-                           hovertemplate=hover),
-                go.Scatter(name="within budget", mode="markers", marker={"color": OKABE_ITO[4], "size": 6},
-                           hovertemplate=hover),
-                go.Scatter(name="exact Pareto front (accuracy, latency, parameters)", mode="markers",
-                           x=[r["latency_b1_ms"] for r in front], y=[r["val_accuracy"] for r in front],
-                           text=[label(r) for r in front], hovertemplate=hover,
-                           marker={"color": OKABE_ITO[0], "size": 9, "symbol": "diamond",
-                                   "line": {"color": "white", "width": 1}}),
-                go.Scatter(name="best under the budget", mode="markers", hovertemplate=hover,
-                           marker={"color": OKABE_ITO[5], "size": 18, "symbol": "star",
-                                   "line": {"color": "black", "width": 1}}),
+                go.Scatter(
+                    name="over budget",
+                    mode="markers",
+                    marker={"color": GREY, "size": 5, "opacity": 0.35},
+                    hovertemplate=hover,
+                ),
+                go.Scatter(
+                    name="within budget", mode="markers", marker={"color": OKABE_ITO[4], "size": 6}, hovertemplate=hover
+                ),
+                go.Scatter(
+                    name="exact Pareto front (accuracy, latency, parameters)",
+                    mode="markers",
+                    x=[r["latency_b1_ms"] for r in front],
+                    y=[r["val_accuracy"] for r in front],
+                    text=[label(r) for r in front],
+                    hovertemplate=hover,
+                    marker={
+                        "color": OKABE_ITO[0],
+                        "size": 9,
+                        "symbol": "diamond",
+                        "line": {"color": "white", "width": 1},
+                    },
+                ),
+                go.Scatter(
+                    name="best under the budget",
+                    mode="markers",
+                    hovertemplate=hover,
+                    marker={
+                        "color": OKABE_ITO[5],
+                        "size": 18,
+                        "symbol": "star",
+                        "line": {"color": "black", "width": 1},
+                    },
+                ),
             ],
-            layout=go.Layout(title="NanoBench: accuracy vs latency", xaxis_title="latency, batch of 1 (ms)",
-                             yaxis_title="validation accuracy (mean of 3 seeds)", yaxis_tickformat=".0%",
-                             width=980, height=460, margin={"t": 50, "b": 50},
-                             legend={"x": 1, "xanchor": "right", "y": 0, "yanchor": "bottom"}),
-        )  # fmt: skip
+            layout=go.Layout(
+                title="NanoBench: accuracy vs latency",
+                xaxis_title="latency, batch of 1 (ms)",
+                yaxis_title="validation accuracy (mean of 3 seeds)",
+                yaxis_tickformat=".0%",
+                width=980,
+                height=460,
+                margin={"t": 50, "b": 50},
+                legend={"x": 1, "xanchor": "right", "y": 0, "yanchor": "bottom"},
+            ),
+        )
         self._label = label
         self.widget = W.VBox([self.latency_slider, self.params_slider, self.pick, self.figure]).add_class(
             "nanonas-pareto-explorer"
@@ -96,15 +137,29 @@ class ParetoExplorer:
         outside = [r for r in self.records if not fits(r)]
         with self.figure.batch_update():
             for trace, records in zip(self.figure.data[:2], (outside, inside)):
-                trace.update(x=[r["latency_b1_ms"] for r in records], y=[r["val_accuracy"] for r in records],
-                             text=[self._label(r) for r in records])  # fmt: skip
+                trace.update(
+                    x=[r["latency_b1_ms"] for r in records],
+                    y=[r["val_accuracy"] for r in records],
+                    text=[self._label(r) for r in records],
+                )
             star = [self.best] if self.best else []
-            self.figure.data[3].update(x=[r["latency_b1_ms"] for r in star], y=[r["val_accuracy"] for r in star],
-                                       text=[self._label(r) for r in star])  # fmt: skip
+            self.figure.data[3].update(
+                x=[r["latency_b1_ms"] for r in star],
+                y=[r["val_accuracy"] for r in star],
+                text=[self._label(r) for r in star],
+            )
             self.figure.layout.shapes = [
-                {"type": "line", "xref": "x", "yref": "paper", "x0": budget_ms, "x1": budget_ms, "y0": 0, "y1": 1,
-                 "line": {"color": OKABE_ITO[5], "dash": "dot"}}
-            ]  # fmt: skip
+                {
+                    "type": "line",
+                    "xref": "x",
+                    "yref": "paper",
+                    "x0": budget_ms,
+                    "x1": budget_ms,
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": OKABE_ITO[5], "dash": "dot"},
+                }
+            ]
         if self.best is None:
             self.pick.value = "No architecture fits both budgets: loosen one of them."
             return

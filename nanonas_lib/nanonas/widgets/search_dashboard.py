@@ -1,30 +1,63 @@
 """SearchDashboard: pick a strategy, press Start, and watch the search: best-so-far, the population, the gene pool."""
 
 import html
+from dataclasses import dataclass
 
 import ipywidgets as W
 import plotly.graph_objects as go
+import torch
 
-from .. import core
-from ..search import Run, expected_evaluations
-from .darts_loop import darts_epochs
-from .live import GREY, OKABE_ITO, OP_COLORS, STATE_COLORS, LiveSearch, StopSearch, arrow
+from .. import core, registry
+from ..palette import GREY, OKABE_ITO, STATE_COLORS, op_colors
+from ..registry import STRATEGIES
+from ..run import MINIMUM, Run
+from .live import LiveSearch, arrow
 
-STRATEGY_NAMES = {"random": "random search", "evolution": "evolution", "regularized_evolution": "regularized evolution",
-                  "darts": "DARTS"}  # fmt: skip
 EVALUATORS = {"NanoBench (instant lookup)": "bench", "real training (~1 s each)": "train"}
+LABELS = {  # how a control names an option; an option missing here is shown by its own name
+    "population_size": "population size",
+    "tournament_size": "tournament size",
+    "sample_size": "sample size (aging)",
+    "mutation_rate": "extra mutation rate",
+    "epochs": "supernet epochs",
+    "arch_lr": "alphas' learning rate",
+}
 
 
-def strategy_options(strategy: str, population_size, generations, mutation_rate, epochs) -> dict:
-    """The dashboard's few knobs, as each strategy's own options."""
-    budget = population_size + generations * (population_size // 2)  # as many evaluations as evolution makes
-    return {
-        "random": {"evaluations": budget},
-        "evolution": {"population_size": population_size, "generations": generations, "mutation_rate": mutation_rate},
-        "regularized_evolution": {"population_size": population_size, "evaluations": budget,
-                                  "mutation_rate": mutation_rate},
-        "darts": {"epochs": epochs},
-    }.get(strategy, {})  # fmt: skip
+@dataclass
+class DartsEpoch:
+    """What one epoch of a supernet search ended with, as its `on_epoch` hook reports it."""
+
+    epoch: int  # 0-based
+    weights: torch.Tensor  # (positions, ops): softmax(alphas), each row sums to 1
+    dna: list  # the derived architecture now: argmax per position, never 'zero'
+    train_loss: float  # mean loss of the weight steps (training batches)
+    valid_loss: float  # mean loss of the alpha steps (validation batches)
+
+
+def option_control(name: str, value, style):
+    """A control for one strategy option, chosen by the kind of its default; None for what a slider cannot show."""
+    layout, label = W.Layout(width="360px"), LABELS.get(name, name.replace("_", " "))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None  # hooks and tuples (e.g. NSGA-II's objectives) keep their defaults here
+    if isinstance(value, int):
+        least = MINIMUM.get(name, 1)
+        return W.IntSlider(
+            value=value, min=least, max=max(100, 2 * value), description=label, style=style, layout=layout
+        )
+    if name.endswith("rate") and not name.endswith("_lr"):
+        return W.FloatSlider(value=value, min=0.0, max=1.0, step=0.05, description=label, style=style, layout=layout)
+    return W.FloatLogSlider(
+        value=value,
+        base=10,
+        min=-4,
+        max=-1,
+        step=0.25,
+        readout_format=".0e",
+        description=label,
+        style=style,
+        layout=layout,
+    )
 
 
 def discrete_colorscale(colors) -> list:
@@ -34,69 +67,109 @@ def discrete_colorscale(colors) -> list:
 
 
 class SearchDashboard(LiveSearch):
-    """Controls for a search, Start / Stop / Reset, and live figures of how it goes.
+    """Controls for any registered strategy, Start / Stop / Reset, and live figures of how the search goes.
 
     `SearchDashboard()` in a cell shows it; `dashboard.run(strategy='evolution', generations=20)` runs a search
-    without clicks (nbval, scripts) and returns its `SearchResult`.
+    without clicks (nbval, scripts) and returns its `SearchResult`. The strategies and their controls come from
+    the registry (`nanonas.STRATEGIES`): a newly registered strategy appears here with its own options.
     """
 
-    def __init__(self, strategy="evolution", population_size=20, generations=10, mutation_rate=0.0, seed=0,
-                 evaluator="bench", pace=0.05, epochs=20, bench=None):  # fmt: skip
+    def __init__(self, strategy="evolution", seed=0, evaluator="bench", pace=0.05, bench=None, **options):
         super().__init__()
         self._bench = bench  # a NanoBench, loaded when first needed
         style = {"description_width": "140px"}
         wide = lambda: W.Layout(width="360px")  # one Layout per control: each can be hidden on its own
+        names = [(s.summary.split(":")[0].split(" (")[0], name) for name, s in STRATEGIES.items()]
         self.controls = {
-            "strategy": W.Dropdown(options=[(v, k) for k, v in STRATEGY_NAMES.items()], value=strategy,
-                                   description="strategy", style=style, layout=wide()),
-            "evaluator": W.Dropdown(options=list(EVALUATORS.items()), value=evaluator, description="evaluator",
-                                    style=style, layout=wide()),
+            "strategy": W.Dropdown(options=names, value=strategy, description="strategy", style=style, layout=wide()),
+            "evaluator": W.Dropdown(
+                options=list(EVALUATORS.items()), value=evaluator, description="evaluator", style=style, layout=wide()
+            ),
             "seed": W.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="seed", style=style, layout=wide()),
-            "pace": W.FloatSlider(value=pace, min=0.0, max=0.5, step=0.01, description="pause per lookup, s",
-                                  style=style, layout=wide()),
-            "population_size": W.IntSlider(value=population_size, min=2, max=100, description="population size",
-                                           style=style, layout=wide()),
-            "generations": W.IntSlider(value=generations, min=1, max=100, description="generations", style=style,
-                                       layout=wide()),
-            "mutation_rate": W.FloatSlider(value=mutation_rate, min=0.0, max=1.0, step=0.05,
-                                           description="mutation rate", style=style, layout=wide()),
-            "epochs": W.IntSlider(value=epochs, min=1, max=100, description="DARTS epochs", style=style, layout=wide()),
-        }  # fmt: skip
+            "pace": W.FloatSlider(
+                value=pace, min=0.0, max=0.5, step=0.01, description="pause per lookup, s", style=style, layout=wide()
+            ),
+        }
+        defaults = {name: v for s in [STRATEGIES[strategy], *STRATEGIES.values()] for name, v in s.options.items()}
+        known = {name for s in STRATEGIES.values() for name in s.options}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ValueError(f"no strategy takes {', '.join(unknown)}; the options are: {', '.join(sorted(known))}")
+        for name in dict.fromkeys(n for s in STRATEGIES.values() for n in s.options):
+            control = option_control(name, options.get(name, defaults[name]), style)
+            if control is not None:
+                self.controls[name] = control
         for name in ("strategy", "evaluator"):
             self.controls[name].observe(lambda _: self._show_relevant(), names="value")
         self._show_relevant()
 
         ops, positions = list(core.OPERATIONS), [f"position {i + 1}" for i in range(core.Task.positions)]
+        colors = op_colors()  # from the ops of the space as it is now: an added op gets its colour
         self.progress = go.FigureWidget(
             data=[
                 go.Scatter(name="each evaluation", mode="markers", marker={"color": GREY, "size": 4}),
                 go.Scatter(name="best so far", mode="lines", line={"color": OKABE_ITO[0], "width": 3}),
-                go.Scatter(name="true optimum (NanoBench, mean of 3 seeds)", mode="lines", visible=False,
-                           line={"color": OKABE_ITO[5], "dash": "dash"}),
+                go.Scatter(
+                    name="true optimum (NanoBench, mean of 3 seeds)",
+                    mode="lines",
+                    visible=False,
+                    line={"color": OKABE_ITO[5], "dash": "dash"},
+                ),
             ],
-            layout=go.Layout(title="Best so far", xaxis_title="evaluations", yaxis_title="validation accuracy",
-                             yaxis_tickformat=".0%", width=980, height=330, margin={"t": 50, "b": 50},
-                             legend={"x": 1, "xanchor": "right", "y": 0, "yanchor": "bottom"}),
-        )  # fmt: skip
+            layout=go.Layout(
+                title="Best so far",
+                xaxis_title="evaluations",
+                yaxis_title="validation accuracy",
+                yaxis_tickformat=".0%",
+                width=980,
+                height=330,
+                margin={"t": 50, "b": 50},
+                legend={"x": 1, "xanchor": "right", "y": 0, "yanchor": "bottom"},
+            ),
+        )
         self.population = go.FigureWidget(
-            data=[go.Heatmap(x=positions, colorscale=discrete_colorscale(list(OP_COLORS.values())), zmin=-0.5,
-                             zmax=len(ops) - 0.5, xgap=2, ygap=1, hovertemplate="%{text}<extra></extra>",
-                             colorbar={"tickvals": list(range(len(ops))), "ticktext": ops, "title": "op"})],
-            layout=go.Layout(title="Current population (best at top)", yaxis_title="member, ranked by fitness",
-                             xaxis_title="position in the chain", yaxis_autorange="reversed", width=490, height=360,
-                             margin={"t": 50, "b": 50}),
-        )  # fmt: skip
+            data=[
+                go.Heatmap(
+                    x=positions,
+                    colorscale=discrete_colorscale(list(colors.values())),
+                    zmin=-0.5,
+                    zmax=len(ops) - 0.5,
+                    xgap=2,
+                    ygap=1,
+                    hovertemplate="%{text}<extra></extra>",
+                    colorbar={"tickvals": list(range(len(ops))), "ticktext": ops, "title": "op"},
+                )
+            ],
+            layout=go.Layout(
+                title="Current population (best at top)",
+                yaxis_title="member, ranked by fitness",
+                xaxis_title="position in the chain",
+                yaxis_autorange="reversed",
+                width=490,
+                height=360,
+                margin={"t": 50, "b": 50},
+            ),
+        )
         self.gene_pool = go.FigureWidget(
-            data=[go.Bar(name=op, x=positions, marker_color=OP_COLORS[op]) for op in ops],
-            layout=go.Layout(title="Gene pool: share of each op", barmode="stack", xaxis_title="position in the chain",
-                             yaxis_title="share of the population", yaxis_range=[0, 1], yaxis_tickformat=".0%",
-                             width=490, height=360, margin={"t": 50, "b": 50}),
-        )  # fmt: skip
-        self._darts = None  # the last DartsEpoch, while DARTS runs
+            data=[go.Bar(name=op, x=positions, marker_color=colors[op]) for op in ops],
+            layout=go.Layout(
+                title="Gene pool: share of each op",
+                barmode="stack",
+                xaxis_title="position in the chain",
+                yaxis_title="share of the population",
+                yaxis_range=[0, 1],
+                yaxis_tickformat=".0%",
+                width=490,
+                height=360,
+                margin={"t": 50, "b": 50},
+            ),
+        )
+        self._darts = None  # the last DartsEpoch, while a supernet search runs
         controls = list(self.controls.values())
+        half = (len(controls) + 1) // 2
         self.widget = W.VBox(
             [
-                W.HBox([W.VBox(controls[:4]), W.VBox(controls[4:])]),
+                W.HBox([W.VBox(controls[:half]), W.VBox(controls[half:])]),
                 W.HBox([self.start_button, self.stop_button, self.reset_button]),
                 self.status,
                 self.error_box,
@@ -115,10 +188,9 @@ class SearchDashboard(LiveSearch):
 
     def _show_relevant(self):
         """Show only the knobs the chosen strategy and evaluator use."""
-        strategy, evaluator = self.controls["strategy"].value, self.controls["evaluator"].value
-        used = {"strategy", "evaluator", "seed"} | ({"pace"} if evaluator == "bench" else set())
-        used |= {"epochs"} if strategy == "darts" else {"population_size", "generations"}
-        used |= {"mutation_rate"} if strategy in ("evolution", "regularized_evolution") else set()
+        chosen, evaluator = STRATEGIES[self.controls["strategy"].value], self.controls["evaluator"].value
+        used = {"strategy", "evaluator", "seed", *chosen.options}
+        used |= {"pace"} if evaluator == "bench" and chosen.unit == "eval" else set()  # a supernet trains anyway
         for name, control in self.controls.items():
             control.layout.display = None if name in used else "none"
 
@@ -135,13 +207,15 @@ class SearchDashboard(LiveSearch):
                 bar.y = []
 
     # -- the search
-    def _search(self, strategy="evolution", population_size=20, generations=10, mutation_rate=0.0, seed=0,
-                evaluator="bench", pace=0.0, epochs=20):  # fmt: skip
+    def _search(self, strategy="evolution", seed=0, evaluator="bench", pace=0.0, **values):
+        chosen = registry.get(strategy)  # an unknown name: a ValueError that lists the registered ones
         evaluator = self.bench if evaluator == "bench" else evaluator  # a loaded table, kept between searches
-        own = strategy_options(strategy, population_size, generations, mutation_rate, epochs)
+        own = {name: values[name] for name in chosen.options if name in values}
+        if chosen.unit == "epoch":
+            own["on_epoch"] = self._on_epoch
         run = Run(strategy, {"seed": seed, "evaluator": evaluator, "progress": False, **own})
-        self.budget = expected_evaluations(strategy, run.strategy_options, run.task.positions)
-        self.budget = 1 if strategy == "darts" else self.budget  # DARTS evaluates its one derived architecture
+        self._run = run
+        self.budget = 1 if chosen.unit == "epoch" else chosen.expected(run.strategy_options)  # a supernet: 1 pick
         self._optimum = run.bench.best()["val_accuracy"] if run.bench is not None else None
         evaluate = run.fitness.evaluator
         pace = pace if run.bench is not None else 0.0  # real training is slow enough to watch
@@ -154,26 +228,18 @@ class SearchDashboard(LiveSearch):
 
         run.fitness.evaluator = live
         self._draw(run)
-        try:
-            if strategy == "darts":
-                self._run_darts(run)
-            else:
-                core.STRATEGIES[strategy](run.fitness, run.task, **run.strategy_options)
-        except (StopSearch, KeyboardInterrupt):  # Stop, or an interrupted kernel in a blocking run()
-            run.interrupted = True
-        if strategy == "darts" and run.interrupted and self._darts is not None:
-            run.fitness.evaluator = evaluate
-            run.fitness(self._darts.dna)  # stopped: score the architecture discretisation picks now
+        run.search()  # Stop raises StopSearch (a KeyboardInterrupt) in the hook: the run keeps what it found
+        run.fitness.evaluator = evaluate
+        if run.interrupted and self._darts is not None and tuple(self._darts.dna) not in run.fitness:
+            run.fitness(self._darts.dna)  # stopped: score the architecture the supernet derives now
         self._draw(run, "stopped" if run.interrupted else "finished")
         return run.finish().search if run.fitness else None
 
-    def _run_darts(self, run):
-        options, record = run.strategy_options, run.strategy_options["on_epoch"]  # Run keeps alphas and genotypes
-        for state in darts_epochs(run.task, options["epochs"], options["arch_lr"], after_step=self.pause):
-            record(state.epoch, state.weights, state.dna)
-            self._darts = state
-            self._draw(run)
-        run.fitness(self._darts.dna)  # score the derived architecture with the chosen evaluator
+    def _on_epoch(self, epoch, weights, dna, train_loss, valid_loss):
+        """The supernet's hook: keep the epoch, draw it, and stop here if Stop was pressed."""
+        self._darts = DartsEpoch(epoch, weights, dna, train_loss, valid_loss)
+        self._draw(self._run)
+        self.pause()
 
     # -- the figures
     def _draw(self, run, state="running"):
@@ -195,26 +261,31 @@ class SearchDashboard(LiveSearch):
         with self.population.batch_update():
             label = lambda dna, f: f"{'not evaluated' if f is None else f'{f:.2%}'}: {arrow(core.decode(dna))}"
             self.population.data[0].update(
-                z=[list(dna) for dna, _ in members], y=list(range(1, len(members) + 1)),
+                z=[list(dna) for dna, _ in members],
+                y=list(range(1, len(members) + 1)),
                 text=[[label(dna, f)] * len(dna) for dna, f in members],
-            )  # fmt: skip
+            )
         with self.gene_pool.batch_update():
             for i, bar in enumerate(self.gene_pool.data):
                 bar.y = [row[i] for row in shares] if shares else []
-            self.gene_pool.layout.title = "DARTS: softmax(alphas) per position" if self._darts else (
-                f"Gene pool: share of each op in the {len(members)} members"
-            )  # fmt: skip
+            self.gene_pool.layout.title = (
+                "DARTS: softmax(alphas) per position"
+                if self._darts
+                else (f"Gene pool: share of each op in the {len(members)} members")
+            )
         self.population.layout.title = (
-            "DARTS: the architecture it would pick now" if self._darts
-            else "Current population (best at top)" if run.fitness.populations
+            "DARTS: the architecture it would pick now"
+            if self._darts
+            else "Current population (best at top)"
+            if run.fitness.populations
             else f"The {len(members)} latest evaluated (best at top)"
-        )  # fmt: skip
+        )
         self.status.value = self._status(run, state, items, running_max)
 
     def _population(self, run, items):
         """The current population as (dna, fitness), best first, and each position's share of each op."""
         ops = len(core.OPERATIONS)
-        if self._darts is not None:  # DARTS keeps a distribution over ops instead of a population
+        if self._darts is not None:  # a supernet keeps a distribution over ops instead of a population
             dna = tuple(self._darts.dna)
             return [(dna, run.fitness.get(dna))], self._darts.weights.tolist()
         if run.fitness.populations:
@@ -233,7 +304,7 @@ class SearchDashboard(LiveSearch):
         parts = [f'<b style="color:{STATE_COLORS[state]}">{state}</b>', count]
         parts.append(f"{self.elapsed():.1f} s")
         if self._darts is not None:
-            parts.append(f"epoch {self._darts.epoch + 1}/{run.strategy_options['epochs']}")
+            parts.append(f"epoch {self._darts.epoch + 1}/{run.strategy_options.get('epochs', '?')}")
             parts.append(f"derived now: {arrow(core.decode(self._darts.dna))}")
         if items:
             dna = max(items, key=lambda h: h[1])[0]  # the first of equals, like the search's result

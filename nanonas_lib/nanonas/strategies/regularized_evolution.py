@@ -8,16 +8,19 @@ architecture from staying forever, which makes the search more robust to noisy f
 import random
 from collections import deque
 
-from .core import OPERATIONS, STRATEGIES, Task, mutate, random_dna
-from .history import History
+from ..core import OPERATIONS, Task, mutate, random_dna
+from ..fitness import Fitness
+from ..registry import strategy
 
 
+@strategy("regularized_evolution", budget=lambda o: o["evaluations"])
 def regularized_evolution(
-    fitness: History, task: Task, population_size=20, sample_size=10, evaluations=200, mutation_rate=0.0
+    fitness: Fitness, task: Task, population_size=20, sample_size=10, evaluations=200, mutation_rate=0.0
 ):
-    """Real et al. 2019 (aging evolution): sample, pick the best, mutate it, add the child, drop the oldest."""
+    """Regularized (aging) evolution (Real et al., 2019): sample, mutate the best, add the child, drop the oldest."""
     rng = random.Random(task.seed)
-    population = deque(fitness.explore(lambda: random_dna(rng, task.positions)) for _ in range(population_size))
+    population = deque(fitness.new(lambda: random_dna(rng, task.positions)) for _ in range(population_size))
+    fitness.many(population)
     fitness.log(population)
     budget = min(evaluations, len(OPERATIONS) ** task.positions)
     for cycle in range(100 * budget):  # a cycle whose child was seen before costs nothing; stop anyway
@@ -28,6 +31,3 @@ def regularized_evolution(
         population.popleft()
         if (cycle + 1) % population_size == 0:
             fitness.log(population)  # a "generation": every population_size cycles
-
-
-STRATEGIES["regularized_evolution"] = regularized_evolution  # nano_nas('regularized_evolution', ...) now works
