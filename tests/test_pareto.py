@@ -6,7 +6,7 @@ import random
 import pytest
 
 from nanonas import nano_nas
-from nanonas.pareto import crowding_distance, dominates, hypervolume_2d, non_dominated_sort, pareto_front
+from nanonas.pareto import TIE, crowding_distance, dominates, hypervolume_2d, non_dominated_sort, pareto_front
 
 
 def brute_front(points):
@@ -22,6 +22,31 @@ def test_pareto_front_equals_brute_force(seed):
     rng = random.Random(seed)
     points = [(rng.randint(0, 9), rng.randint(0, 9), rng.random()) for _ in range(60)]
     assert pareto_front(points) == brute_front(points)
+
+
+def test_twins_same_count_of_correct_images_only_the_cheaper_is_on_the_front():
+    # 355 correct of 359 on each of 3 seeds vs 354, 355, 356: the same images in total, but each seed's accuracy is
+    # stored rounded to 6 decimals, so the two means differ by rounding alone
+    a = sum(round(k / 359, 6) for k in (355, 355, 355)) / 3
+    b = sum(round(k / 359, 6) for k in (354, 355, 356)) / 3
+    assert a != b and abs(a - b) < TIE
+    slow_twin, fast_twin, other = (max(a, b), -0.259), (min(a, b), -0.250), (0.99, -0.3)
+    assert dominates(fast_twin, slow_twin) and not dominates(slow_twin, fast_twin)
+    assert pareto_front([slow_twin, fast_twin, other]) == [1, 2]
+    assert non_dominated_sort([slow_twin, fast_twin, other]) == [[1, 2], [0]]
+    assert pareto_front([slow_twin, fast_twin], tie=0) == [0, 1]  # compared exactly, rounding decides
+
+
+def test_nanobench_front_holds_no_twin():
+    from nanonas.bench import NanoBench
+
+    for objectives in ((("val_accuracy",), ("latency_b1_ms",)), (("val_accuracy",), ("latency_b1_ms", "params"))):
+        front = NanoBench.load().pareto_front(*objectives)
+        cost = lambda r: [r[m] for m in objectives[1]]
+        for r in front:
+            for q in front:
+                same = abs(r["val_accuracy"] - q["val_accuracy"]) < TIE
+                assert not (same and all(x <= y for x, y in zip(cost(r), cost(q))) and cost(r) != cost(q))
 
 
 def test_pareto_front_small_example():
