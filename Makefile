@@ -18,8 +18,10 @@ lab: $(STAMP)  ## set everything up and open the course in JupyterLab
 	$(VENV)/bin/jupyter lab notebooks/00_welcome.ipynb
 
 # The widget tests drive JupyterLab in Debian's Chromium (a browser download is not possible everywhere).
+# The grader sandboxes each submission with Debian's bubblewrap (tests/test_grader_redteam.py).
 browser-deps:
 	test -x /usr/bin/chromium || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+	command -v bwrap >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q bubblewrap; }
 
 test: $(STAMP) browser-deps  ## set everything up and run all tests: library, widgets in a browser, lessons, solutions
 	$(VENV)/bin/ruff check nanonas_lib tests benchmarks

@@ -1,7 +1,7 @@
 """Graded exercises for lessons 01–05: the checks behind `q1.check()`, the exercise generator and the grader.
 
-In a notebook:  `from nanonas.exercises import lesson03;  q1, q2, q3, q4, q5 = lesson03.bind(globals())`.
-For a class:    `nanonas grade 03_evolution submissions/*.ipynb --out grades.csv`  (see docs/exercises.md).
+In a notebook:  `from nanonas.exercises import bind;  q1, q2, q3, q4, q5 = bind("03_evolution", globals())`.
+For a class:    `nanonas grade 03_evolution submissions/*.ipynb --out grades.csv`  (docs/teaching.md).
 """
 
 import importlib
@@ -17,11 +17,38 @@ ASSIGNMENTS = {  # assignment (the lesson's notebook name) -> module with its qu
 }
 
 
+def assignment_name(name: str) -> str:
+    """The assignment a name or a unique prefix of one means: '03' -> '03_evolution'."""
+    matches = [a for a in ASSIGNMENTS if a.startswith(str(name))] if name else []
+    if str(name) in ASSIGNMENTS:
+        return str(name)
+    if len(matches) == 1:
+        return matches[0]
+    what = (
+        f"ambiguous assignment {name!r} (it starts {', '.join(matches)})" if matches else f"unknown assignment {name!r}"
+    )
+    raise ValueError(f"{what}; choose one of: {', '.join(ASSIGNMENTS)} (or a unique start of one, like 03)")
+
+
 def questions(assignment: str) -> list[Question]:
-    """The questions of an assignment, e.g. questions('03_evolution')."""
-    if assignment not in ASSIGNMENTS:
-        raise ValueError(f"unknown assignment {assignment!r}; choose one of: {', '.join(ASSIGNMENTS)}")
-    return importlib.import_module(f".{ASSIGNMENTS[assignment]}", __name__).QUESTIONS
+    """The questions of an assignment, e.g. questions('03_evolution') (or questions('03'))."""
+    return importlib.import_module(f".{ASSIGNMENTS[assignment_name(assignment)]}", __name__).QUESTIONS
 
 
-__all__ = ["ASSIGNMENTS", "questions", "Question", "Verdict", "CORRECT", "INCORRECT", "MISSING", "NOT_ATTEMPTED"]
+def bind(assignment: str, namespace: dict) -> list[Question]:
+    """An assignment's questions, checking the answers defined in `namespace` (pass the notebook's `globals()`)."""
+    return [q.bind(namespace) for q in questions(assignment)]
+
+
+__all__ = [
+    "ASSIGNMENTS",
+    "assignment_name",
+    "bind",
+    "questions",
+    "Question",
+    "Verdict",
+    "CORRECT",
+    "INCORRECT",
+    "MISSING",
+    "NOT_ATTEMPTED",
+]

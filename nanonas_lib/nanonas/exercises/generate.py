@@ -12,6 +12,7 @@ editing a solution notebook; `nanonas exercises check` fails when exercises/ is 
 
 import argparse
 import copy
+import re
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import nbformat
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+ANSWER = re.compile(r"^q\d+_answer$")  # the grade_id of an answer cell
 GENERATED = "generated from solutions/ by `nanonas exercises sync`: edit the solution notebook, not this one"
 
 
@@ -42,6 +44,11 @@ def strip_solutions(source: str, where: str = "a cell") -> str:
     if inside:
         raise ValueError(f"{where}: {BEGIN} without {END}")
     return "\n".join(out)
+
+
+def solution_source(source: str) -> str:
+    """A cell's source with the solution markers taken out: the solution as the learner may write it."""
+    return "\n".join(line for line in source.split("\n") if line.strip() not in (BEGIN, END))
 
 
 def exercise_notebook(solution: nbformat.NotebookNode, name: str = "a notebook") -> nbformat.NotebookNode:

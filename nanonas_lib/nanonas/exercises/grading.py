@@ -1,65 +1,54 @@
 """Batch grading: `nanonas grade 03_evolution submissions/*.ipynb --out grades.csv`.
 
-Each submission runs in its own process, in a temporary folder holding a copy of the notebook, in a fresh
-kernel, with a time limit on every cell. What runs is the released assignment (its locked cells restored, as
-nbgrader does) with the submission's answer cells — and its own added cells — in their places; each check cell
-is replaced by a call to the library's check of that task, which writes a verdict the submission cannot edit.
-A broken submission (syntax error, exception, endless loop, `sys.exit()`, huge output, deleted or renamed cells)
-gets 0 on the tasks it breaks, with the reason, and the batch goes on.
+The grader does not trust a submission. Its code runs in a sandboxed Python process (sandbox.py, runner.py) that
+only defines the answers and answers calls: the checks, the reference solutions and the points stay here, in the
+grader's own process, which the submission cannot reach. A check calls the learner's function with inputs it
+chooses (random cases drawn from a seed the submission does not see) and gets plain data back (remote.py); the
+points come from the assignment's definition, so a task earns at most its points.
+
+What runs is the released assignment (its locked cells restored, as nbgrader does) with the submission's answer
+cells, and the cells it added, in their places; at each check cell the grader checks that task. A broken or
+hostile submission (syntax error, exception, endless loop, `sys.exit()`, `os._exit()`, huge output, deleted or
+renamed cells, memory hog, forged anything) gets 0 on what it breaks, with the reason, and the batch goes on:
+the gradebook is always written.
 """
 
-import contextlib
 import csv
-import io
 import json
 import os
 import re
-import shutil
-import signal
+import secrets
+import selectors
+import stat
 import subprocess
 import sys
-import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import ASSIGNMENTS, questions
-from .question import CORRECT, MISSING
+from . import ASSIGNMENTS, assignment_name, questions
+from .question import CORRECT, INCORRECT, MISSING, NOT_ATTEMPTED, Call
+from .runner import MESSAGE_LIMIT, frame
+from .sandbox import Limits, Sandbox
 
 ERROR, TIMED_OUT = "error", "timed out"
-KERNEL = "nanonas-grader"
-TIMEOUT_ENAME = "CellTimeoutError"
-PROBE_TIMEOUT = 5  # seconds an interrupted kernel gets to become responsive again before it is restarted
+STATUSES = (CORRECT, INCORRECT, NOT_ATTEMPTED, MISSING, ERROR, TIMED_OUT)
+PROBE_TIMEOUT = 5  # seconds an interrupted process gets to answer again before it is restarted
+START_TIMEOUT = 120  # seconds a fresh process may take to start (importing torch on a busy machine)
+FEEDBACK_LIMIT = 1000  # characters of feedback kept per task, and per note
+SIZE_LIMIT = 200 * 2**20  # the largest submission file read
 TASK_ID = re.compile(r"^q(\d+)_(task|answer|check)$")
+REDUCED = (
+    "WARNING: isolation reduced: {reason}. Submissions ran without a sandbox, with resource limits only: a "
+    "hostile one could read or change files the grader can. Checks and points still ran in the grader."
+)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Inside the kernel: the grading cell
-
-
-class _Discard(io.TextIOBase):
-    def write(self, text):  # what the learner's code prints while being checked is not kept
-        return len(text)
-
-
-def report(assignment: str, number: int, namespace: dict, path: str, timeout: float) -> None:
-    """Run the library's check of task `number` on the answers in `namespace`; write the verdict to `path`."""
-    question = questions(assignment)[number - 1].bind(namespace)
-    base = {"task": question.task, "name": question.name, "points": 0, "max_points": question.points}
-    try:
-        with contextlib.redirect_stdout(_Discard()), contextlib.redirect_stderr(_Discard()):
-            verdict = question.verdict().as_dict()
-    except KeyboardInterrupt:  # the cell's time limit interrupted the check
-        verdict = {
-            **base,
-            "status": TIMED_OUT,
-            "feedback": f"checking `{question.name}` did not finish within "
-            f"{timeout:g} s: is there a loop that never ends?",
-        }
-    except SystemExit:
-        verdict = {**base, "status": ERROR, "feedback": f"`{question.name}` called sys.exit() (or exit())."}
-    Path(path).write_text(json.dumps(verdict))
+def _short(text, limit: int = FEEDBACK_LIMIT) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 30] + f"… [{len(text) - limit + 30} characters cut]"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -70,21 +59,22 @@ def report(assignment: str, number: int, namespace: dict, path: str, timeout: fl
 class Step:
     kind: str  # setup (a locked cell of the assignment), answer, added (a cell the learner added), grade
     source: str
+    cell: int  # the cell's number in the submission (1 = the first), or in the released notebook
     task: str | None = None  # "q3" for answer and grade steps
     after: str | None = None  # for added cells: the grade_id of the cell they follow
 
 
 def _grade_id(cell) -> str | None:
     meta = cell.get("metadata", {}).get("nbgrader")
-    return meta.get("grade_id") if isinstance(meta, dict) else None
+    gid = meta.get("grade_id") if isinstance(meta, dict) else None
+    return gid if isinstance(gid, str) else None
 
 
 def find_master(assignment: str, master=None) -> Path:
     """The released notebook of an assignment: exercises/ASSIGNMENT.ipynb (or the solution it is generated from)."""
     from .generate import find_root
 
-    if assignment not in ASSIGNMENTS:
-        raise ValueError(f"unknown assignment {assignment!r}; choose one of: {', '.join(ASSIGNMENTS)}")
+    assignment = assignment_name(assignment)
     if master:
         if not Path(master).exists():
             raise ValueError(f"no assignment notebook at {master}")
@@ -96,7 +86,7 @@ def find_master(assignment: str, master=None) -> Path:
     raise ValueError(f"cannot find exercises/{assignment}.ipynb under {root}; pass --master PATH")
 
 
-def plan(assignment: str, master, submission, control: Path, timeout: float):
+def plan(assignment: str, master, submission):
     """The steps to run for a submission, and the tasks whose answer cell is missing ({task: reason})."""
     from .generate import exercise_notebook
 
@@ -107,20 +97,20 @@ def plan(assignment: str, master, submission, control: Path, timeout: float):
     if {f"q{n}" for n in found} != numbers:
         raise ValueError(f"the assignment notebook does not match {assignment}'s tasks ({', '.join(sorted(numbers))})")
 
-    answers, added, anchor = {}, {}, None  # the learner's answer cells, and added code cells by the cell they follow
-    for cell in submission.cells:
+    answers, added, anchor, where = {}, {}, None, {}  # answer cells, added code cells by the cell they follow
+    for number, cell in enumerate(submission.cells, 1):
         gid = _grade_id(cell)
         if gid in ids and gid not in answers:
-            answers[gid] = cell
-            anchor = gid
+            answers[gid], where[gid], anchor = cell, number, gid
         elif cell.get("cell_type") == "code":
-            added.setdefault(anchor, []).append(cell)
+            added.setdefault(anchor, []).append((number, cell))
 
     steps, missing = [], {}
-    steps += [Step("added", c.source, after=None) for c in added.get(None, [])]
-    for cell, gid in zip(master.cells, ids):
+    steps += [Step("added", str(c.get("source", "")), n) for n, c in added.get(None, [])]
+    for number, (cell, gid) in enumerate(zip(master.cells, ids), 1):
         match = TASK_ID.match(gid or "")
         task = f"q{match.group(1)}" if match else None
+        at = where.get(gid, number)
         if cell.cell_type == "code" and match and match.group(2) == "answer":
             theirs = answers.get(gid)
             if theirs is None:
@@ -131,280 +121,404 @@ def plan(assignment: str, master, submission, control: Path, timeout: float):
             elif theirs.get("cell_type") != "code":
                 missing[task] = f"the answer cell of {task} ({gid}) was turned into a {theirs.get('cell_type')} cell."
             else:
-                steps.append(Step("answer", theirs.source, task))
+                steps.append(Step("answer", str(theirs.get("source", "")), at, task))
         elif cell.cell_type == "code" and match and match.group(2) == "check":
             if task not in missing:
-                path = control / f"{task}.json"
-                call = f"{assignment!r}, {match.group(1)}, globals(), {str(path)!r}, {timeout!r}"
-                source = f"from nanonas.exercises.grading import report as _nanonas_report\n_nanonas_report({call})"
-                steps.append(Step("grade", source, task))
+                steps.append(Step("grade", "", at, task))
         elif cell.cell_type == "code":
-            steps.append(Step("setup", cell.source))  # locked: the released source, whatever the submission says
-        steps += [Step("added", c.source, after=gid) for c in added.get(gid, [])]
+            steps.append(Step("setup", cell.source, at))  # locked: the released source, whatever the submission says
+        steps += [Step("added", str(c.get("source", "")), n, after=gid) for n, c in added.get(gid, [])]
     return steps, missing
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The worker: one submission, one process
+# The learner's process, seen from the grader
 
 
-def _kernel_spec(control: Path) -> None:
-    """A kernel spec for this very Python, so the kernel runs where nanonas is installed."""
-    folder = control / "jupyter" / "kernels" / KERNEL
-    folder.mkdir(parents=True, exist_ok=True)
-    argv = [
-        sys.executable,
-        "-m",
-        "ipykernel_launcher",
-        "-f",
-        "{connection_file}",
-        "--HistoryManager.hist_file=:memory:",
-    ]
-    spec = {"argv": argv, "display_name": "nanonas grader", "language": "python"}
-    (folder / "kernel.json").write_text(json.dumps(spec))
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(
-        filter(None, [str(control / "jupyter"), os.environ.get("JUPYTER_PATH")])
-    )
-    os.environ["IPYTHONDIR"] = str(control / "ipython")  # leave the user's IPython profile alone
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # one core per submission: fair, and jobs run side by side
-        os.environ[name] = "1"
-    os.environ.setdefault("MPLBACKEND", "Agg")
+class Stopped(BaseException):
+    """The learner's process did not answer in time, or died. (Not an Exception: no check may catch it.)"""
+
+    def __init__(self, reason: str, alive: bool):
+        super().__init__(reason)
+        self.reason, self.alive = reason, alive
 
 
-def _client_class():
-    from nbclient import NotebookClient
+class Kernel:
+    """One sandboxed runner process, driven through its stdin and stdout."""
 
-    class Client(NotebookClient):
-        def output(self, outs, msg, display_id, cell_index):
-            if msg["msg_type"] == "error":  # only errors matter to the grade: huge outputs are dropped as they come
-                return super().output(outs, msg, display_id, cell_index)
-            return None
+    def __init__(self, sandbox: Sandbox, notebook: bytes, deadline: float):
+        notebook_fd = os.memfd_create("submission") if sandbox.isolated else None
+        if notebook_fd is not None:
+            os.write(notebook_fd, notebook)
+            os.lseek(notebook_fd, 0, os.SEEK_SET)
+        inner = [sys.executable, "-m", "nanonas.exercises.runner"]
+        argv, fds, args_fd = sandbox.command(inner, notebook_fd)
+        env = None if sandbox.isolated else {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        try:
+            self.process = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                pass_fds=fds,
+                start_new_session=True,  # one process group: killed as a whole
+                env=env,
+                cwd=None if sandbox.isolated else self._private_folder(),
+            )
+        finally:
+            for fd in (args_fd, notebook_fd):
+                if fd is not None:
+                    os.close(fd)
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(self.process.stdout, selectors.EVENT_READ)
+        self.buffer, self.ids = b"", 0
+        self.request({"op": "hello"}, deadline, started=True)
 
-    return Client
+    def _private_folder(self) -> str:
+        import tempfile
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="nanonas-work-")
+        return self._tmp.name
+
+    def _read(self, deadline: float):
+        """The next message, or None when the deadline passes; raises Stopped when the process has gone."""
+        while True:
+            if len(self.buffer) >= 4:
+                size = int.from_bytes(self.buffer[:4], "big")
+                if size > MESSAGE_LIMIT:
+                    raise Stopped("sent the grader a reply larger than it accepts", alive=False)
+                if len(self.buffer) >= 4 + size:
+                    data, self.buffer = self.buffer[4 : 4 + size], self.buffer[4 + size :]
+                    try:
+                        message = json.loads(data)
+                    except (ValueError, RecursionError):
+                        message = None
+                    return message if type(message) is dict else {}
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            if not self.selector.select(timeout=left):
+                return None
+            chunk = os.read(self.process.stdout.fileno(), 1 << 20)
+            if not chunk:
+                raise Stopped("stopped the Python process (os._exit(), a crash, or a resource limit)", alive=False)
+            self.buffer += chunk
+
+    def _send(self, message: dict) -> None:
+        try:
+            self.process.stdin.write(frame(message))
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            raise Stopped(
+                "stopped the Python process (os._exit(), a crash, or a resource limit)", alive=False
+            ) from None
+
+    def request(self, message: dict, deadline: float, started: bool = False) -> dict:
+        """Send a request and wait for its reply until `deadline`; after that, interrupt it and raise Stopped."""
+        self.ids += 1
+        if not started:
+            self._send({**message, "id": self.ids})
+        while True:
+            reply = self._read(deadline)
+            if reply is None:
+                break
+            if started and reply.get("status") == "ready":
+                return reply
+            if reply.get("id") == self.ids:
+                return reply
+        if started:
+            raise Stopped("did not start in time", alive=False)
+        self._send({"op": "interrupt"})  # KeyboardInterrupt in the learner's code
+        late = time.monotonic() + PROBE_TIMEOUT
+        while True:
+            reply = self._read(late)
+            if reply is None:
+                raise Stopped("kept running when interrupted", alive=False)
+            if reply.get("id") == self.ids:
+                raise Stopped("was interrupted", alive=True)
+
+    def close(self) -> None:
+        """Kill the process and everything it started (its process group; the sandbox's PID namespace)."""
+        try:
+            os.killpg(self.process.pid, 9)
+        except OSError:
+            pass
+        self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self.selector.close()
+        if hasattr(self, "_tmp"):
+            self._tmp.cleanup()
 
 
-def _run_once(steps, removed, work: Path, control: Path, timeout: float):
-    """Run the steps in one fresh kernel; return ({index: (status, detail)}, fatal (index, reason) or None)."""
-    import nbformat
-    from nbclient.exceptions import DeadKernelError
+class RemoteAnswer(Call):
+    """The learner's function, in the sandboxed process: called with plain data until the check's deadline."""
 
-    cells = [nbformat.v4.new_code_cell("pass" if i in removed else s.source) for i, s in enumerate(steps)]
-    probe = nbformat.v4.new_code_cell("pass")  # after a timeout: is the kernel listening again?
-    replies, results, current = {}, {}, [None]
-    client = _client_class()(
-        nbformat.v4.new_notebook(cells=[*cells, probe]),
-        timeout=timeout,
-        kernel_name=KERNEL,
-        allow_errors=True,
-        interrupt_on_timeout=True,
-        resources={"metadata": {"path": str(work)}},
-        record_timing=False,
-        iopub_timeout=1,  # errors are read from the execute reply, so lagging output need not be waited for
-        shutdown_kernel="immediate",  # nothing to save, and a kernel stuck in a loop would not stop politely
-        error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": f"no reply within {timeout:g} s", "traceback": []},
-        on_cell_executed=lambda cell, cell_index, execute_reply: replies.__setitem__(cell_index, execute_reply),
-    )
+    def __init__(self, kernel: Kernel, name: str, deadline: float):
+        self.kernel, self.name, self.deadline = kernel, name, deadline
+
+    def send(self, request: dict) -> dict:
+        reply = self.kernel.request({"op": "call", "request": request}, self.deadline)
+        if reply.get("status") == "interrupted":
+            raise Stopped("was interrupted", alive=True)
+        return reply.get("reply") if reply.get("status") == "ok" else {"raised": reply.get("evalue", "failed")}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One submission
+
+
+def read_submission(path) -> bytes:
+    """The submission's bytes; ValueError saying why when it is missing, a link, not a file, or unreadable."""
+    path = Path(path)
     try:
-        with client.setup_kernel():
-            pid = getattr(client.km.provisioner, "pid", None)
-            if pid:
-                (control / "kernel.pid").write_text(str(pid))
-            for i, cell in enumerate(cells):
-                if i in removed:
-                    continue
-                current[0] = i
-                client.execute_cell(cell, i)
-                content = replies.get(i, {}).get("content", {})
-                if content.get("status") != "error":
-                    results[i] = ("ok", "")
-                elif content.get("ename") == TIMEOUT_ENAME:
-                    results[i] = (TIMED_OUT, f"did not finish within {timeout:g} s and was interrupted")
-                    client.timeout, _ = PROBE_TIMEOUT, replies.pop(len(cells), None)
-                    client.execute_cell(probe, len(cells))
-                    client.timeout = timeout
-                    if replies.get(len(cells), {}).get("content", {}).get("ename") == TIMEOUT_ENAME:
-                        stuck = f"did not finish within {timeout:g} s and kept running when interrupted"
-                        return results, (i, stuck + " (restarted without it)")
-                else:
-                    ename, evalue = content.get("ename"), content.get("evalue")
-                    said = "called sys.exit()" if ename == "SystemExit" else f"raised {ename}: {evalue}".rstrip(": ")
-                    results[i] = (ERROR, said)
-    except DeadKernelError:
-        return results, (current[0], "stopped the Python kernel (os._exit() or a crash; restarted without it)")
-    return results, None
+        info = os.lstat(path)
+    except FileNotFoundError:
+        raise ValueError(f"no such file: {path}") from None
+    except OSError as e:
+        raise ValueError(f"cannot be read: {e.strerror}") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise ValueError("is a symbolic link: not graded (copy the notebook itself into the folder)")
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError("is not a regular file")
+    if info.st_size > SIZE_LIMIT:
+        raise ValueError(f"is too large ({info.st_size / 2**20:.0f} MB; the limit is {SIZE_LIMIT // 2**20} MB)")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as f:
+            return f.read(SIZE_LIMIT + 1)
+    except OSError as e:
+        raise ValueError(f"cannot be read: {e.strerror}") from None
 
 
-def run_submission(assignment: str, master_path, submission_path, control: Path, timeout: float) -> dict:
-    """Grade one submission here (in the worker process); return its result."""
+def _verdict(q, status, feedback):
+    return {"task": q.task, "name": q.name, "status": status, "points": 0, "max_points": q.points, "feedback": feedback}
+
+
+def run_submission(assignment, master_nb, data: bytes, sandbox: Sandbox, timeout: float, budget: float, seed: int):
+    """Grade the notebook `data`; returns {"tasks": [...], "notes": [...]}. Raises ValueError for a non-notebook."""
     import nbformat
 
-    control, work = Path(control), Path(submission_path).parent
-    qs = questions(assignment)
-    blank = {q.task: {"task": q.task, "name": q.name, "points": 0, "max_points": q.points} for q in qs}
+    qs = {q.task: q for q in questions(assignment)}
     try:
-        submission = nbformat.read(submission_path, as_version=4)
-    except Exception as e:  # not JSON, not a notebook, unreadable
-        reason = f"the submission is not a readable notebook ({type(e).__name__}: {str(e)[:200]})"
-        return {"tasks": [{**b, "status": ERROR, "feedback": reason} for b in blank.values()], "notes": [reason]}
-    steps, missing = plan(assignment, nbformat.read(master_path, as_version=4), submission, control, timeout)
-
-    _kernel_spec(control)
-    budget = timeout * (2 * len(steps) + 4)  # enough for every step to time out once, and a restart or two
-    started, removed, results = time.monotonic(), {}, {}
+        submission = nbformat.reads(data.decode("utf-8", errors="replace"), as_version=4)
+    except Exception as e:  # not JSON, not a notebook
+        raise ValueError(f"is not a readable notebook ({type(e).__name__}: {_short(e, 200)})") from None
+    steps, missing = plan(assignment, master_nb, submission)
+    del submission
+    end = time.monotonic() + budget
+    results, verdicts, removed, notes = {}, {}, {}, []
     while True:
-        for f in control.glob("q*.json"):
-            f.unlink()
-        results, fatal = _run_once(steps, removed, work, control, timeout)
+        fatal = None
+        try:
+            kernel = Kernel(sandbox, data, min(end, time.monotonic() + START_TIMEOUT))
+        except Stopped as e:
+            notes.append(f"the sandboxed Python process {e.reason}")
+            for q in qs.values():
+                verdicts.setdefault(q.task, _verdict(q, ERROR, f"not graded: the Python process {e.reason}"))
+            break
+        try:
+            for i, step in enumerate(steps):
+                if i in removed or (step.kind == "grade" and step.task in verdicts):
+                    continue
+                if time.monotonic() >= end:
+                    results[i] = ("not run", f"was not run: the submission used up its time ({budget:g} s in all)")
+                    continue
+                deadline = min(end, time.monotonic() + timeout)
+                limit = f"time limit ({timeout:g} s) reached in cell {step.cell}"
+                if time.monotonic() + timeout > end:
+                    limit = f"time limit ({budget:g} s for the whole submission) reached in cell {step.cell}"
+                if step.kind == "grade":
+                    q = qs[step.task]
+                    try:
+                        v = q.verdict(RemoteAnswer(kernel, q.name, deadline), seed).as_dict()
+                    except Stopped as e:
+                        alive = e.alive
+                        if e.reason.startswith("was interrupted"):
+                            v = _verdict(q, TIMED_OUT, f"checking `{q.name}`: {limit}")
+                        elif e.reason.startswith("kept running"):
+                            v = _verdict(
+                                q, TIMED_OUT, f"checking `{q.name}`: {limit}; it kept running when interrupted"
+                            )
+                        else:
+                            v = _verdict(q, ERROR, f"checking `{q.name}`: the answer {e.reason}")
+                        if not alive:
+                            fatal = (i, v["feedback"] + " (restarted without it)")
+                    verdicts[step.task] = v
+                    results[i] = ("ok", "")
+                else:
+                    try:
+                        reply = kernel.request({"op": "run", "source": step.source}, deadline)
+                    except Stopped as e:
+                        detail = limit if "interrupt" in e.reason else e.reason
+                        results[i] = (TIMED_OUT if "interrupt" in e.reason else ERROR, detail)
+                        if not e.alive:
+                            fatal = (i, f"{detail}" + (" and it kept running" if "kept" in e.reason else ""))
+                    else:
+                        status, ename = reply.get("status"), str(reply.get("ename", ""))
+                        if status == "ok":
+                            results[i] = ("ok", "")
+                        elif status == "interrupted":
+                            results[i] = (TIMED_OUT, limit)
+                        elif ename == "SystemExit":
+                            results[i] = (ERROR, "called sys.exit()")
+                        else:
+                            said = f"raised {ename}: {_short(reply.get('evalue', ''), 300)}".rstrip(": ")
+                            results[i] = (ERROR, said)
+                if fatal:
+                    break
+        finally:
+            kernel.close()
         if fatal is None:
             break
         index, reason = fatal
-        removed[index] = reason  # run again in a fresh kernel, without the step that broke it
-        if time.monotonic() - started > budget:
-            break
+        removed[index] = reason  # run again in a fresh process, without the step that broke it
+        restarted = "" if "restarted" in reason else " (restarted without it)"
+        results[index] = (results.get(index, (ERROR, ""))[0], reason + restarted)
 
-    def outcome(i):
-        if i in removed:
-            return TIMED_OUT if "finish" in removed[i] else ERROR, removed[i]
-        return results.get(i, ("not run", "was not run: the submission used up its time"))
-
-    answer_notes = {s.task: outcome(i) for i, s in enumerate(steps) if s.kind == "answer" and outcome(i)[0] != "ok"}
+    answer_notes = {s.task: results[i] for i, s in enumerate(steps) if s.kind == "answer" and i in results}
+    answer_notes = {task: note for task, note in answer_notes.items() if note[0] != "ok"}
     tasks = []
-    for q in qs:
-        b, grade_step = (
-            blank[q.task],
-            next((i for i, s in enumerate(steps) if s.kind == "grade" and s.task == q.task), None),
-        )
-        answer_status = answer_notes.get(q.task)
-        prefix = f"the answer cell {answer_status[1]}; " if answer_status else ""
-        verdict_file = control / f"{q.task}.json"
-        if q.task in missing:
-            tasks.append({**b, "status": MISSING, "feedback": missing[q.task]})
-        elif verdict_file.exists():
-            v = json.loads(verdict_file.read_text())
-            if v["status"] != CORRECT and prefix:
-                v["feedback"] = prefix + v["feedback"]
-                if v["status"] == MISSING:  # not defined because its cell broke: say so in the status too
-                    v["status"] = TIMED_OUT if answer_status[0] == TIMED_OUT else ERROR
-            tasks.append(v)
-        else:
-            status, detail = outcome(grade_step)
-            what = f"checking `{q.name}` {detail}"
-            tasks.append({**b, "status": TIMED_OUT if "finish" in detail else ERROR, "feedback": prefix + what})
-    notes = []
+    for task, q in qs.items():
+        if task in missing:
+            tasks.append(_verdict(q, MISSING, missing[task]))
+            continue
+        v = verdicts.get(task) or _verdict(q, ERROR, "not checked: the submission used up its time")
+        note = answer_notes.get(task)
+        if note and v["status"] != CORRECT:
+            v["feedback"] = f"the answer cell {note[1]}; " + v["feedback"]
+            if v["status"] == MISSING:  # not defined because its cell broke: say so in the status too
+                v["status"] = TIMED_OUT if note[0] == TIMED_OUT else ERROR
+        tasks.append(v)
     for i, s in enumerate(steps):
-        status, detail = outcome(i)
+        status, detail = results.get(i, ("ok", ""))
         if status != "ok" and s.kind in ("setup", "added"):
-            where = "a setup cell" if s.kind == "setup" else f"a cell you added (after {s.after or 'the start'})"
+            where = "a setup cell" if s.kind == "setup" else f"a cell you added (cell {s.cell})"
             notes.append(f"{where} {detail}")
     return {"tasks": tasks, "notes": notes}
 
 
-def _worker(argv) -> int:
-    assignment, master, submission, control, timeout = argv
-    result = run_submission(assignment, master, submission, Path(control), float(timeout))
-    (Path(control) / "result.json").write_text(json.dumps(result))
-    return 0
+def grade_submission(
+    assignment: str,
+    submission,
+    timeout: float = 30,
+    master=None,
+    sandbox: Sandbox | None = None,
+    budget: float = 300,
+    data: bytes | None = None,
+) -> dict:
+    """Grade one submission; never raises: any failure is this submission's zero, with the reason."""
+    import nbformat
 
-
-# ---------------------------------------------------------------------------------------------------------------
-# The batch: one worker process per submission
-
-
-def _kill_kernel(control: Path) -> None:
-    """Stop the kernel of a worker that had to be killed (it runs in its own session)."""
-    try:
-        pid = int((control / "kernel.pid").read_text())
-        cmdline = Path(f"/proc/{pid}/cmdline")
-        if cmdline.exists() and b"ipykernel" not in cmdline.read_bytes():
-            return  # the pid now belongs to something else
-        os.killpg(pid, signal.SIGKILL)
-    except (OSError, ValueError):
-        pass
-
-
-def grade_submission(assignment: str, submission, timeout: float = 30, master=None) -> dict:
-    """Grade one submission in its own process and temporary folder; never raises for a broken submission."""
-    master = find_master(assignment, master)
+    assignment = assignment_name(assignment)
+    sandbox = sandbox or Sandbox.find()
     qs = questions(assignment)
     started = time.monotonic()
-    result = {"submission": str(submission), "points": 0, "max_points": sum(q.points for q in qs)}
-    with tempfile.TemporaryDirectory(prefix="nanonas-grade-") as tmp:
-        work, control = Path(tmp) / "work", Path(tmp) / "control"
-        work.mkdir()
-        control.mkdir()
-        copy = work / "submission.ipynb"
-        try:
-            shutil.copyfile(submission, copy)
-        except OSError as e:
-            copy.write_text("")
-            result["notes"] = [f"could not read the submission: {e}"]
-        limit = timeout * (2 * (3 * len(qs) + 1) + 4) + 60  # the worker's own budget, and time to start
-        cmd = [
-            sys.executable,
-            "-m",
-            "nanonas.exercises.grading",
-            "--worker",
-            assignment,
-            str(Path(master).resolve()),
-            str(copy),
-            str(control),
-            str(timeout),
-        ]
-        with open(control / "worker.log", "wb") as log:
-            proc = subprocess.Popen(cmd, cwd=work, stdout=log, stderr=log, start_new_session=True)
-            try:
-                proc.wait(timeout=limit)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            finally:
-                _kill_kernel(control)
-        if (control / "result.json").exists():
-            outcome = json.loads((control / "result.json").read_text())
-        else:  # the worker died or ran out of time: keep the verdicts it had written
-            tail = (control / "worker.log").read_bytes()[-600:].decode(errors="replace").strip().splitlines()
-            why = f"grading stopped ({tail[-1] if tail else 'no output'})"
-            tasks = []
-            for q in qs:
-                f = control / f"{q.task}.json"
-                default = {
-                    "task": q.task,
-                    "name": q.name,
-                    "status": ERROR,
-                    "points": 0,
-                    "max_points": q.points,
-                    "feedback": why,
-                }
-                tasks.append(json.loads(f.read_text()) if f.exists() else default)
-            outcome = {"tasks": tasks, "notes": [why]}
-    result["tasks"] = outcome["tasks"]
-    result["notes"] = result.get("notes", []) + outcome["notes"]
+    result = {"submission": str(submission), "points": 0, "max_points": sum(q.points for q in qs), "notes": []}
+    try:
+        if data is None:
+            data = read_submission(submission)
+        master_nb = nbformat.read(find_master(assignment, master), as_version=4)
+        seed = secrets.randbelow(10**6)
+        outcome = run_submission(assignment, master_nb, data, sandbox, timeout, budget, seed)
+    except ValueError as e:
+        reason = f"the submission {e}"
+        outcome = {"tasks": [_verdict(q, ERROR, reason) for q in qs], "notes": [reason]}
+    except Exception as e:  # noqa: BLE001 - a failure of the grader itself: still this submission's result only
+        reason = f"grading this submission failed ({type(e).__name__}: {_short(e, 300)}); please report it"
+        outcome = {"tasks": [_verdict(q, ERROR, reason) for q in qs], "notes": [reason]}
+    by_task = {t.get("task"): t for t in outcome["tasks"]}
+    result["tasks"] = []
+    for q in qs:  # the points come from the assignment's definition, never from anything the submission sent
+        t = by_task.get(q.task) or _verdict(q, ERROR, "not graded")
+        status = t.get("status") if t.get("status") in STATUSES else ERROR
+        points = q.points if status == CORRECT else 0
+        feedback = _short(t.get("feedback", ""))
+        result["tasks"].append({**_verdict(q, status, feedback), "points": points})
+    result["notes"] = [_short(n) for n in outcome.get("notes", [])][:20]
+    if not sandbox.isolated:
+        result["notes"].append(REDUCED.format(reason=sandbox.reason))
     result["points"] = sum(t["points"] for t in result["tasks"])
     result["seconds"] = round(time.monotonic() - started, 1)
     return result
 
 
-def grade(assignment: str, submissions, timeout: float = 30, jobs: int = 1, master=None, progress=None) -> dict:
-    """Grade every submission of an assignment; return the gradebook (a dict: see write_gradebook)."""
+# ---------------------------------------------------------------------------------------------------------------
+# The batch
+
+
+def grade(
+    assignment: str,
+    submissions,
+    timeout: float = 30,
+    jobs: int = 1,
+    master=None,
+    progress=None,
+    budget: float = 300,
+    limits: Limits | None = None,
+    out=None,
+) -> dict:
+    """Grade every submission of an assignment; return the gradebook (a dict: see write_gradebook).
+
+    Every submission is read before any code runs, so none can change a classmate's file before it is read.
+    With `out`, the gradebook is rewritten after each submission, so it exists whatever happens to the batch.
+    """
+    assignment = assignment_name(assignment)
     master = find_master(assignment, master)
     qs = questions(assignment)
+    limits = limits or Limits(cpu_s=int(budget) + 60)
+    sandbox = Sandbox.find(limits)
+    paths = [str(s) for s in submissions]
+    contents = {}
+    for path in paths:
+        try:
+            contents[path] = read_submission(path)
+        except ValueError as e:
+            contents[path] = e
+    book = {
+        "assignment": assignment,
+        "tasks": [{"task": q.task, "name": q.name, "title": q.title, "max_points": q.points} for q in qs],
+        "max_points": sum(q.points for q in qs),
+        "timeout_s": timeout,
+        "budget_s": budget,
+        "sandbox": sandbox.kind,
+        "isolation": "full" if sandbox.isolated else REDUCED.format(reason=sandbox.reason),
+        "graded_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "submissions": [],
+    }
+    lock, done = threading.Lock(), {}
 
     def one(path):
-        result = grade_submission(assignment, path, timeout, master)
+        data = contents[path]
+        if isinstance(data, ValueError):
+            reason = f"the submission {data}"
+            result = {
+                "submission": path,
+                "points": 0,
+                "max_points": book["max_points"],
+                "tasks": [_verdict(q, ERROR, reason) for q in qs],
+                "notes": [reason],
+                "seconds": 0.0,
+            }
+        else:
+            result = grade_submission(assignment, path, timeout, master, sandbox, budget, data)
+        with lock:
+            done[path] = result
+            book["submissions"] = [done[p] for p in paths if p in done]
+            if out:
+                write_gradebook(book, out)
         if progress:
             progress(result)
         return result
 
     with ThreadPoolExecutor(max(1, jobs)) as pool:
-        results = list(pool.map(one, [str(s) for s in submissions]))
-    return {
-        "assignment": assignment,
-        "tasks": [{"task": q.task, "name": q.name, "title": q.title, "max_points": q.points} for q in qs],
-        "max_points": sum(q.points for q in qs),
-        "timeout_s": timeout,
-        "graded_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "submissions": results,
-    }
+        results = list(pool.map(one, paths))
+    book["submissions"] = results
+    return book
 
 
 def write_gradebook(book: dict, out) -> tuple[Path, Path]:
@@ -412,14 +526,18 @@ def write_gradebook(book: dict, out) -> tuple[Path, Path]:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tasks = [t["task"] for t in book["tasks"]]
-    with out.open("w", newline="") as f:
+    partial = out.with_name(out.name + ".partial")
+    with partial.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["submission", *tasks, "total", "max_points"])
         for s in book["submissions"]:
             points = {t["task"]: t["points"] for t in s["tasks"]}
             writer.writerow([s["submission"], *[points.get(t, 0) for t in tasks], s["points"], s["max_points"]])
+    partial.replace(out)
     json_path = out.with_suffix(".json")
-    json_path.write_text(json.dumps(book, indent=1, ensure_ascii=False) + "\n")
+    partial = json_path.with_name(json_path.name + ".partial")
+    partial.write_text(json.dumps(book, indent=1, ensure_ascii=False) + "\n")
+    partial.replace(json_path)
     return out, json_path
 
 
@@ -435,6 +553,10 @@ def summary(result: dict) -> str:
 
 def main(args) -> int:
     """`nanonas grade`: see cli.py for the arguments."""
+    sandbox = Sandbox.find()
+    if not sandbox.isolated:
+        print(REDUCED.format(reason=sandbox.reason), file=sys.stderr, flush=True)
+    limits = Limits(memory_mb=args.memory, cpu_s=int(args.budget) + 60)
     book = grade(
         args.assignment,
         args.submissions,
@@ -442,13 +564,15 @@ def main(args) -> int:
         args.jobs,
         args.master,
         progress=lambda r: print(summary(r), flush=True),
+        budget=args.budget,
+        limits=limits,
+        out=args.out,
     )
     csv_path, json_path = write_gradebook(book, args.out)
+    if not sandbox.isolated:
+        print(REDUCED.format(reason=sandbox.reason), file=sys.stderr, flush=True)
     print(f"gradebook: {csv_path} (points) and {json_path} (with feedback per task)")
     return 0
 
 
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["--worker"]:
-        sys.exit(_worker(sys.argv[2:]))
-    sys.exit("usage: nanonas grade ASSIGNMENT SUBMISSION.ipynb... --out grades.csv")
+__all__ = ["ASSIGNMENTS", "grade", "grade_submission", "write_gradebook", "summary", "main"]

@@ -7,51 +7,19 @@ import torch
 from torch import nn
 
 from ..core import OPERATIONS, decode
-from .question import Question, Raised, Wrong, expect, show
-from .question import bind as _bind
+from .question import Question, Wrong, expect, reference, show
 
-# -- references: one way to write each answer (q.solution() shows them)
-
-
-def space_size(n_ops, positions):
-    """How many architectures a chain of `positions` positions, each choosing one of `n_ops` ops, contains."""
-    return n_ops**positions  # n_ops choices at each position, independently
-
-
-def is_dead(dna):
-    """True when the chain contains `zero`: everything after it sees zeros, so the output ignores the image."""
-    return "zero" in decode(dna)
-
-
-def dead_fraction(n_ops, positions):
-    """The share of a chain space (one of the `n_ops` ops is `zero`) whose architectures are dead."""
-    alive = ((n_ops - 1) / n_ops) ** positions  # no zero at any position
-    return 1 - alive
-
-
-GROWTH = {"conv3x3": 2, "conv5x5": 4, "maxpool": 2, "skip": 0}  # a k x k window widens the view by k - 1
-
-
-def receptive_field(dna):
-    """The side, in pixels, of the input window one output pixel of the last op depends on (0 if dead)."""
-    names = decode(dna)
-    if "zero" in names:
-        return 0  # the output depends on no pixel at all
-    return 3 + sum(GROWTH[name] for name in names)  # the stem's 3x3 conv, then each op in turn
-
-
-def dilated_conv3x3(C):
-    """A 3x3 convolution with dilation 2 (a 5x5 view with holes, 9 weights per channel pair), BatchNorm, ReLU."""
-    return nn.Sequential(nn.Conv2d(C, C, 3, padding=2, dilation=2, bias=False), nn.BatchNorm2d(C), nn.ReLU())
+ASSIGNMENT = "01_search_space"
+REFERENCE = reference(ASSIGNMENT)  # the solutions, read from solutions/01_search_space.ipynb
 
 
 # -- checks
 
 
-def _check_space_size(answer):
+def _check_space_size(answer, seed):
     for n_ops, positions in [(5, 4), (6, 4), (5, 1), (1, 6), (3, 7), (10, 6), (2, 20)]:
         got = answer(n_ops, positions)
-        want = space_size(n_ops, positions)
+        want = REFERENCE.space_size(n_ops, positions)
         expect(
             isinstance(got, numbers.Integral) and not isinstance(got, bool),
             f"space_size({n_ops}, {positions}) returned {show(got)}; a number of architectures is an int.",
@@ -63,7 +31,7 @@ def _check_space_size(answer):
         )
 
 
-def _check_is_dead(answer):
+def _check_is_dead(answer, seed):
     for positions in (4, 1, 6):
         space = (
             itertools.product(range(len(OPERATIONS)), repeat=positions)
@@ -72,7 +40,7 @@ def _check_is_dead(answer):
         )
         for dna in space:
             dna = list(dna)
-            got, want = answer(list(dna)), is_dead(dna)
+            got, want = answer(list(dna)), REFERENCE.is_dead(dna)
             expect(got in (True, False), f"is_dead({dna}) returned {show(got)}; return True or False.")
             if want:
                 expect(
@@ -89,7 +57,7 @@ def _check_is_dead(answer):
     expect(answer((0, 4, 0, 0)) in (True, 1), "is_dead((0, 4, 0, 0)) should work for a tuple too.")
 
 
-def _check_dead_fraction(answer):
+def _check_dead_fraction(answer, seed):
     for n_ops in range(2, 7):
         for positions in range(1, 6):
             zero = n_ops - 1  # which op is zero does not matter; say the last
@@ -107,7 +75,7 @@ def _check_dead_fraction(answer):
             )
 
 
-def _check_receptive_field(answer):
+def _check_receptive_field(answer, seed):
     expect(
         answer([1, 1, 1, 1]) == 19,
         f"receptive_field([1, 1, 1, 1]) returned {show(answer([1, 1, 1, 1]))}: four "
@@ -115,7 +83,7 @@ def _check_receptive_field(answer):
     )
     off = set()
     for dna in itertools.product(range(len(OPERATIONS)), repeat=4):
-        got, want = answer(list(dna)), receptive_field(list(dna))
+        got, want = answer(list(dna)), REFERENCE.receptive_field(list(dna))
         if want == 0:
             expect(
                 got == 0,
@@ -132,9 +100,9 @@ def _check_receptive_field(answer):
             )
     for dna in ([0, 2, 3, 1, 1, 0], [3]):  # any number of positions
         expect(
-            answer(dna) == receptive_field(dna),
+            answer(dna) == REFERENCE.receptive_field(dna),
             f"receptive_field({dna}) returned {show(answer(dna))}, expected "
-            f"{receptive_field(dna)}: it should work for any number of positions.",
+            f"{REFERENCE.receptive_field(dna)}: it should work for any number of positions.",
         )
 
 
@@ -146,98 +114,120 @@ def _support(op, C):
     return sorted((r - 4, c - 4) for r, c in where)
 
 
-def _check_dilated_conv3x3(answer):
-    torch.manual_seed(0)
+SHAPES = [(2, 8, 8), (1, 5, 7)]  # (batch, height, width) of the inputs the op is tried on
+
+
+def _probe_dilated_conv3x3(answer, seed):
+    """On the learner's side: build the op for a few channel counts and describe it in plain data."""
+    torch.manual_seed(seed)
+    layers = []
     for C in (1, 4, 16):
         op = answer(C)
-        expect(isinstance(op, nn.Module), f"dilated_conv3x3({C}) returned {show(op)}; return an nn.Module (a layer).")
+        if not isinstance(op, nn.Module):
+            return {"not_a_module": show(op)}
         op.eval()  # BatchNorm uses its running statistics: each image is computed on its own
-        for shape in [(2, C, 8, 8), (1, C, 5, 7)]:
+        outputs = []
+        for b, h, w in SHAPES:
             try:
-                y = op(torch.randn(*shape))
+                y = op(torch.randn(b, C, h, w))
             except Exception as e:
-                raise Raised(
-                    f"your op with C={C} failed on an input of shape {shape}: {type(e).__name__}: {e}", e
-                ) from e
+                return {
+                    "failed": f"your op with C={C} failed on an input of shape {(b, C, h, w)}: {type(e).__name__}: {e}"
+                }
+            outputs.append([list(y.shape), bool((y >= 0).all())])
+        layers.append([C, outputs, sum(p.numel() for p in op.parameters())])
+    return {"layers": layers, "support": [list(p) for p in _support(answer(4).eval(), 4)]}
+
+
+def _check_dilated_conv3x3(answer, seed):
+    got = answer.probe(_probe_dilated_conv3x3, seed)
+    expect(type(got) is dict, f"dilated_conv3x3 could not be described ({show(got)}).")
+    if "not_a_module" in got:
+        raise Wrong(f"dilated_conv3x3 returned {got['not_a_module']}; return an nn.Module (a layer).")
+    if "failed" in got:
+        raise Wrong(str(got["failed"])[:300])
+    for C, outputs, weights in got["layers"]:
+        for (b, h, w), (shape, nonnegative) in zip(SHAPES, outputs):
             expect(
-                tuple(y.shape) == shape,
-                f"dilated_conv3x3({C}) turned an input of shape {shape} into "
-                f"{tuple(y.shape)}; every op must keep the shape (pad by 2 with dilation 2).",
+                shape == [b, C, h, w],
+                f"dilated_conv3x3({C}) turned an input of shape {(b, C, h, w)} into "
+                f"{tuple(shape)}; every op must keep the shape (pad by 2 with dilation 2).",
             )
             expect(
-                bool((y >= 0).all()),
+                nonnegative is True,
                 f"dilated_conv3x3({C}) returns negative values; end with a ReLU, like the "
                 "library's convolutions (conv → BatchNorm → ReLU).",
             )
-        weights = sum(p.numel() for p in op.parameters())
         allowed = {9 * C * C + 2 * C, 9 * C * C + 3 * C}  # conv (with or without bias) + BatchNorm's scale and shift
         expect(
             weights in allowed,
             f"dilated_conv3x3({C}) has {weights} parameters; one 3×3 convolution from C to C "
             f"channels plus BatchNorm has 9·C² + 2·C = {9 * C * C + 2 * C} (C={C}).",
         )
-    want = [(r, c) for r in (-2, 0, 2) for c in (-2, 0, 2)]
-    got = _support(answer(4).eval(), 4)
+    expect(len(got["layers"]) == 3, "dilated_conv3x3 was not tried on every channel count.")
+    want = [[r, c] for r in (-2, 0, 2) for c in (-2, 0, 2)]
+    support = got["support"]
     expect(
-        got == want,
-        f"one output pixel of your op depends on the input pixels at offsets {got[:12]}"
-        f"{'...' if len(got) > 12 else ''}; a 3×3 conv with dilation 2 sees the 9 pixels at offsets -2, 0 and +2 "
+        support == want,
+        f"one output pixel of your op depends on the input pixels at offsets {show(support[:12])}"
+        f"{'...' if len(support) > 12 else ''}; a 3×3 conv with dilation 2 sees the 9 pixels at offsets -2, 0 and +2 "
         "in each direction.",
     )
 
 
 QUESTIONS = [
     Question(
-        1,
-        "space_size",
-        "The size of a search space",
-        1,
-        _check_space_size,
-        "Each position chooses independently among n_ops ops: multiply the choices.",
-        space_size,
+        assignment=ASSIGNMENT,
+        number=1,
+        name="space_size",
+        title="The size of a search space",
+        points=1,
+        test=_check_space_size,
+        hint_text="Each position chooses independently among n_ops ops: multiply the choices.",
     ),
     Question(
-        2,
-        "is_dead",
-        "Dead architectures",
-        1,
-        _check_is_dead,
-        "A chain is dead as soon as one position holds `zero`. `decode(dna)` gives the op names.",
-        is_dead,
+        assignment=ASSIGNMENT,
+        number=2,
+        name="is_dead",
+        title="Dead architectures",
+        points=1,
+        test=_check_is_dead,
+        hint_text="A chain is dead as soon as one position holds `zero`. `decode(dna)` gives the op names.",
     ),
     Question(
-        3,
-        "dead_fraction",
-        "How much of the space is dead",
-        1,
-        _check_dead_fraction,
-        "Count the live ones instead: each position must avoid zero, which it does with probability "
-        "(n_ops - 1) / n_ops.",
-        dead_fraction,
+        assignment=ASSIGNMENT,
+        number=3,
+        name="dead_fraction",
+        title="How much of the space is dead",
+        points=1,
+        test=_check_dead_fraction,
+        hint_text=(
+            "Count the live ones instead: each position must avoid zero, which it does with probability "
+            "(n_ops - 1) / n_ops."
+        ),
     ),
     Question(
-        4,
-        "receptive_field",
-        "What a network sees",
-        2,
-        _check_receptive_field,
-        "Start from the stem's 3×3 window (3 pixels). A k×k op with stride 1 widens it by k - 1; skip adds "
-        "nothing; a chain with zero sees nothing (0).",
-        receptive_field,
+        assignment=ASSIGNMENT,
+        number=4,
+        name="receptive_field",
+        title="What a network sees",
+        points=2,
+        test=_check_receptive_field,
+        hint_text=(
+            "Start from the stem's 3×3 window (3 pixels). A k×k op with stride 1 widens it by k - 1; skip adds "
+            "nothing; a chain with zero sees nothing (0)."
+        ),
     ),
     Question(
-        5,
-        "dilated_conv3x3",
-        "Add your own op",
-        3,
-        _check_dilated_conv3x3,
-        "nn.Conv2d takes `dilation=2`; with a 3×3 kernel it then spans 5 pixels, so `padding=2` keeps the "
-        "size. Follow it with nn.BatchNorm2d(C) and nn.ReLU() in an nn.Sequential, like core.conv.",
-        dilated_conv3x3,
+        assignment=ASSIGNMENT,
+        number=5,
+        name="dilated_conv3x3",
+        title="Add your own op",
+        points=3,
+        test=_check_dilated_conv3x3,
+        hint_text=(
+            "nn.Conv2d takes `dilation=2`; with a 3×3 kernel it then spans 5 pixels, so `padding=2` keeps the "
+            "size. Follow it with nn.BatchNorm2d(C) and nn.ReLU() in an nn.Sequential, like core.conv."
+        ),
     ),
 ]
-
-
-def bind(namespace: dict) -> list[Question]:
-    """This lesson's questions, checking the answers defined in `namespace` (pass `globals()`)."""
-    return _bind(QUESTIONS, namespace)

@@ -5,48 +5,13 @@ import itertools
 import random
 
 from ..core import OPERATIONS, check_dna, decode
-from .question import Question, Raised, Wrong, expect, show
-from .question import bind as _bind
+from .question import Question, Raised, Wrong, expect, reference, show
 
 OPS = list(OPERATIONS)
 
 
-# -- references
-
-
-def encode(names):
-    """The DNA of a list of op names; an unknown name is a ValueError."""
-    return [OPS.index(name) for name in names]  # list.index raises ValueError for a name not in OPS
-
-
-def mutate(dna, rng):
-    """A child that differs from its parent at exactly one position, drawn with `rng`."""
-    child = list(dna)  # a copy: the parent stays as it is
-    i = rng.randrange(len(child))
-    child[i] = rng.choice([op for op in range(len(OPS)) if op != child[i]])
-    return child
-
-
-def crossover(a, b, rng):
-    """One-point crossover: the first positions from `a`, the rest from `b`; the cut leaves both non-empty."""
-    cut = rng.randrange(1, len(a))
-    return list(a[:cut]) + list(b[cut:])
-
-
-def neighbours(dna):
-    """Every DNA one mutation away: each position, each other op."""
-    return [
-        list(dna[:i]) + [op] + list(dna[i + 1 :]) for i in range(len(dna)) for op in range(len(OPS)) if op != dna[i]
-    ]
-
-
-def local_optima(fitness):
-    """The DNAs (tuples) of a whole space {dna: fitness} none of whose neighbours is strictly fitter."""
-    optima = []
-    for dna, f in fitness.items():
-        if all(fitness[tuple(n)] <= f for n in neighbours(list(dna))):
-            optima.append(dna)
-    return optima
+ASSIGNMENT = "02_architecture_dna"
+REFERENCE = reference(ASSIGNMENT)  # the solutions, read from solutions/02_architecture_dna.ipynb
 
 
 # -- checks
@@ -58,7 +23,7 @@ def _random_parents(n=300, seed=0):
     return parents + [[rng.randrange(len(OPS)) for _ in range(rng.choice([4, 4, 4, 6]))] for _ in range(n)]
 
 
-def _check_encode(answer):
+def _check_encode(answer, seed):
     for dna in itertools.product(range(len(OPS)), repeat=4):
         names = decode(dna)
         got = answer(list(names))
@@ -87,8 +52,8 @@ def _check_encode(answer):
         )
 
 
-def _check_mutate(answer):
-    for seed, parent in enumerate(_random_parents()):
+def _check_mutate(answer, base):
+    for seed, parent in enumerate(_random_parents(seed=base), start=base):
         before = list(parent)
         child = answer(parent, random.Random(seed))
         expect(
@@ -121,7 +86,7 @@ def _check_mutate(answer):
             "choice from `rng`, not from the `random` module, so a search can be repeated.",
         )
     parent = [0, 1, 3, 2]
-    seen = {tuple(answer(parent, random.Random(s))) for s in range(500)}
+    seen = {tuple(answer(parent, random.Random(base + s))) for s in range(500)}
     expect(
         len(seen) == 16,
         f"over 500 seeds your mutate reached only {len(seen)} of the 16 neighbours of "
@@ -129,10 +94,10 @@ def _check_mutate(answer):
     )
 
 
-def _check_crossover(answer):
+def _check_crossover(answer, base):
     for a, b in [([0, 0, 0, 0], [3, 3, 2, 2]), ([0, 1, 2, 3, 4, 0], [1, 2, 3, 4, 0, 1]), ([1, 2], [3, 4])]:
         cuts = set()
-        for seed in range(200):
+        for seed in range(base, base + 200):
             a0, b0 = list(a), list(b)
             child = answer(a, b, random.Random(seed))
             expect(a == a0 and b == b0, f"your crossover changed a parent in place (seed {seed}).")
@@ -160,14 +125,14 @@ def _check_crossover(answer):
         )
 
 
-def _check_neighbours(answer):
+def _check_neighbours(answer, seed):
     for dna in ([0, 1, 3, 2], [4, 4, 4, 4], [2], [0, 1, 2, 3, 4, 0]):
         before = list(dna)
         got = answer(dna)
         expect(dna == before, f"neighbours({before}) changed its argument in place.")
         expect(isinstance(got, list), f"neighbours({dna}) returned {show(got)}; return a list of DNAs.")
         got_set = {tuple(n) for n in got}
-        want = {tuple(n) for n in neighbours(dna)}
+        want = {tuple(n) for n in REFERENCE.neighbours(dna)}
         expect(tuple(dna) not in got_set, f"neighbours({dna}) contains {dna} itself; a neighbour is one mutation away.")
         expect(len(got) == len(got_set), f"neighbours({dna}) lists some DNAs more than once.")
         wrong = sorted(got_set - want)
@@ -180,8 +145,8 @@ def _check_neighbours(answer):
             )
 
 
-def _check_local_optima(answer):
-    rng = random.Random(0)
+def _check_local_optima(answer, seed):
+    rng = random.Random(seed)
     spaces = []
     space2 = list(itertools.product(range(len(OPS)), repeat=2))
     spaces.append(("distinct random fitness over 2 positions", {d: rng.random() for d in space2}))
@@ -199,11 +164,11 @@ def _check_local_optima(answer):
         got = answer(copy.deepcopy(fitness))
         expect(isinstance(got, list), f"local_optima returned {show(got)}; return a list of DNAs.")
         got_set = {tuple(d) for d in got}
-        want = set(local_optima(fitness))
+        want = set(REFERENCE.local_optima(fitness))
         extra, missing = sorted(got_set - want), sorted(want - got_set)
         if extra:
             d = extra[0]
-            better = max(neighbours(list(d)), key=lambda n: fitness[tuple(n)])
+            better = max(REFERENCE.neighbours(list(d)), key=lambda n: fitness[tuple(n)])
             raise Wrong(
                 f"on {label}, your local_optima includes {list(d)} (fitness {fitness[d]:.4g}), but its "
                 f"neighbour {better} is fitter ({fitness[tuple(better)]:.4g})."
@@ -212,7 +177,7 @@ def _check_local_optima(answer):
             d = missing[0]
             tie = (
                 " Neighbours that are only equal, not fitter, do not stop a DNA being a local optimum."
-                if any(fitness[tuple(n)] == fitness[d] for n in neighbours(list(d)))
+                if any(fitness[tuple(n)] == fitness[d] for n in REFERENCE.neighbours(list(d)))
                 else ""
             )
             raise Wrong(
@@ -223,58 +188,63 @@ def _check_local_optima(answer):
 
 QUESTIONS = [
     Question(
-        1,
-        "encode",
-        "Encode an architecture",
-        1,
-        _check_encode,
-        "`OPS = list(OPERATIONS)` lists the names in order; `OPS.index(name)` is a name's op index (and raises "
-        "ValueError for an unknown name).",
-        encode,
+        assignment=ASSIGNMENT,
+        number=1,
+        name="encode",
+        title="Encode an architecture",
+        points=1,
+        test=_check_encode,
+        hint_text=(
+            "`OPS = list(OPERATIONS)` lists the names in order; `OPS.index(name)` is a name's op index (and raises "
+            "ValueError for an unknown name)."
+        ),
     ),
     Question(
-        2,
-        "mutate",
-        "A mutation that always makes something new",
-        2,
-        _check_mutate,
-        "Copy the parent, pick a position with rng.randrange, and choose its new op with rng.choice among the "
-        "ops that differ from the current one.",
-        mutate,
+        assignment=ASSIGNMENT,
+        number=2,
+        name="mutate",
+        title="A mutation that always makes something new",
+        points=2,
+        test=_check_mutate,
+        hint_text=(
+            "Copy the parent, pick a position with rng.randrange, and choose its new op with rng.choice among the "
+            "ops that differ from the current one."
+        ),
     ),
     Question(
-        3,
-        "crossover",
-        "One-point crossover",
-        2,
-        _check_crossover,
-        "Draw the cut with rng.randrange(1, len(a)), so each parent gives at least one position; then slice "
-        "and concatenate.",
-        crossover,
+        assignment=ASSIGNMENT,
+        number=3,
+        name="crossover",
+        title="One-point crossover",
+        points=2,
+        test=_check_crossover,
+        hint_text=(
+            "Draw the cut with rng.randrange(1, len(a)), so each parent gives at least one position; then slice "
+            "and concatenate."
+        ),
     ),
     Question(
-        4,
-        "neighbours",
-        "A DNA's neighbourhood",
-        2,
-        _check_neighbours,
-        "Two loops: over positions i, and over the ops that differ from dna[i]; build each neighbour with "
-        "slices: dna[:i] + [op] + dna[i + 1:].",
-        neighbours,
+        assignment=ASSIGNMENT,
+        number=4,
+        name="neighbours",
+        title="A DNA's neighbourhood",
+        points=2,
+        test=_check_neighbours,
+        hint_text=(
+            "Two loops: over positions i, and over the ops that differ from dna[i]; build each neighbour with "
+            "slices: dna[:i] + [op] + dna[i + 1:]."
+        ),
     ),
     Question(
-        5,
-        "local_optima",
-        "Count the peaks of a landscape",
-        3,
-        _check_local_optima,
-        "For each DNA, compare its fitness with all of its neighbours' (your `neighbours` helps; the keys are "
-        "tuples, so look up tuple(n)). Keep it unless one neighbour is strictly fitter.",
-        local_optima,
+        assignment=ASSIGNMENT,
+        number=5,
+        name="local_optima",
+        title="Count the peaks of a landscape",
+        points=3,
+        test=_check_local_optima,
+        hint_text=(
+            "For each DNA, compare its fitness with all of its neighbours' (your `neighbours` helps; the keys are "
+            "tuples, so look up tuple(n)). Keep it unless one neighbour is strictly fitter."
+        ),
     ),
 ]
-
-
-def bind(namespace: dict) -> list[Question]:
-    """This lesson's questions, checking the answers defined in `namespace` (pass `globals()`)."""
-    return _bind(QUESTIONS, namespace)

@@ -5,57 +5,12 @@ import statistics
 from collections import deque
 
 from ..bench import NanoBench
-from ..core import mutate, random_dna
-from .question import Question, Wrong, expect, show
-from .question import bind as _bind
+from ..core import random_dna
+from .question import Question, Wrong, expect, reference, show
+from .remote import Lookup
 
-# -- references
-
-
-def regret(bench, dna):
-    """How far the mean validation accuracy of `dna` lies below the best architecture's (0.01 = 1 point)."""
-    return bench.best()["val_accuracy"] - bench.query(dna)["val_accuracy"]
-
-
-def best_so_far(fitnesses):
-    """The best fitness seen after each evaluation: what a search would return if stopped there."""
-    curve, best = [], float("-inf")
-    for f in fitnesses:
-        best = max(best, f)
-        curve.append(best)
-    return curve
-
-
-def tournament(population, fitness, rng, k=3):
-    """The fittest of k different members of the population, drawn at random with `rng`."""
-    contestants = rng.sample(population, k)
-    return max(contestants, key=fitness)
-
-
-def aging_step(population, fitness, rng, sample_size=3):
-    """One cycle of regularized evolution on a deque (oldest first); returns the child."""
-    parent = max(rng.sample(list(population), sample_size), key=fitness)  # sample, pick the best
-    child = mutate(parent, rng)  # mutate it
-    population.append(child)  # add the child
-    population.popleft()  # drop the oldest, however fit
-    return child
-
-
-def aging_evolution(fitness, rng, population_size=10, sample_size=3, evaluations=100):
-    """Regularized evolution with exactly `evaluations` calls to `fitness`; returns the fittest DNA it evaluated."""
-    population = deque()  # (fitness, dna) pairs, oldest first
-    history = []  # every (fitness, dna) evaluated, in order: the best may have aged out of the population
-    while len(history) < evaluations:
-        if len(population) < population_size:
-            dna = random_dna(rng)  # the initial population is random
-        else:
-            parent = max(rng.sample(list(population), sample_size), key=lambda member: member[0])[1]
-            dna = mutate(parent, rng)
-            population.popleft()  # the oldest goes, however fit
-        member = (fitness(dna), dna)
-        population.append(member)
-        history.append(member)
-    return max(history, key=lambda member: member[0])[1]
+ASSIGNMENT = "03_evolution"
+REFERENCE = reference(ASSIGNMENT)  # the solutions, read from solutions/03_evolution.ipynb
 
 
 # -- checks
@@ -65,10 +20,10 @@ def _table():
     return NanoBench.load()
 
 
-def _check_regret(answer):
+def _check_regret(answer, seed):
     bench = _table()
     best = bench.best()
-    rng = random.Random(0)
+    rng = random.Random(seed)
     got = answer(bench, best["dna"])
     expect(
         abs(got) < 1e-12,
@@ -77,7 +32,7 @@ def _check_regret(answer):
     )
     for _ in range(40):
         dna = random_dna(rng)
-        got, want = answer(bench, dna), regret(bench, dna)
+        got, want = answer(bench, dna), REFERENCE.regret(bench, dna)
         if abs(got - want) > 1e-9:
             r = bench.query(dna)
             hint = ""
@@ -93,8 +48,8 @@ def _check_regret(answer):
             )
 
 
-def _check_best_so_far(answer):
-    rng = random.Random(0)
+def _check_best_so_far(answer, seed):
+    rng = random.Random(seed)
     cases = [[], [0.5], [0.3, 0.1, 0.4, 0.2], [0.9, 0.1, 0.1], [-1.0, -2.0, -0.5]]
     cases += [[rng.random() for _ in range(rng.randrange(1, 40))] for _ in range(20)]
     for fitnesses in cases:
@@ -102,7 +57,7 @@ def _check_best_so_far(answer):
         got = answer(fitnesses)
         expect(fitnesses == before, "best_so_far changed the list it was given.")
         expect(isinstance(got, list), f"best_so_far({show(before, 60)}) returned {show(got)}; return a list.")
-        want = best_so_far(before)
+        want = REFERENCE.best_so_far(before)
         expect(
             len(got) == len(want),
             f"best_so_far of {len(before)} fitnesses returned {len(got)} values; return one per evaluation.",
@@ -115,18 +70,21 @@ def _check_best_so_far(answer):
 
 
 def _distinct_population(n=10, seed=0):
-    rng = random.Random(seed)
-    population = [random_dna(rng) for _ in range(n)]
+    rng, population = random.Random(seed), []
+    while len(population) < n:  # distinct members: each has its own fitness
+        dna = random_dna(rng)
+        if dna not in population:
+            population.append(dna)
     table = {tuple(d): i / n for i, d in enumerate(population)}  # fitness rank = position in the list
-    return population, (lambda dna: table[tuple(dna)])
+    return population, Lookup(table)
 
 
-def _check_tournament(answer):
-    population, fitness = _distinct_population()
+def _check_tournament(answer, base):
+    population, fitness = _distinct_population(seed=base)
     ordered = sorted(population, key=fitness)  # worst first
     for k in (3, 2, 5):
         winners = []
-        for seed in range(300):
+        for seed in range(base, base + 300):
             before = [list(d) for d in population]
             got = answer(population, fitness, random.Random(seed), k)
             expect(population == before, f"tournament changed the population (k={k}, seed {seed}).")
@@ -152,13 +110,13 @@ def _check_tournament(answer):
             f"with k={k} your tournament always returned the same member: sample k "
             "contestants at random first, then keep the best of them.",
         )
-    for seed in range(50):
+    for seed in range(base, base + 50):
         got = answer(population, fitness, random.Random(seed), len(population))
         expect(
             got == ordered[-1],
             f"with k = the whole population (seed {seed}) tournament returned {got}, not the best member.",
         )
-    picked = {tuple(answer(population, fitness, random.Random(s), 1)) for s in range(300)}
+    picked = {tuple(answer(population, fitness, random.Random(base + s), 1)) for s in range(300)}
     expect(
         len(picked) == len(population),
         f"with k=1 a tournament is a uniform pick, but yours picked only "
@@ -170,12 +128,12 @@ def _check_tournament(answer):
 SPREAD = [[0, 0, 0, 0], [1, 1, 1, 1], [2, 2, 2, 2], [3, 3, 3, 3], [4, 4, 4, 4], [0, 1, 2, 3]]
 
 
-def _check_aging_step(answer):
+def _check_aging_step(answer, base):
     for sample_size in (3, 2, len(SPREAD)):
-        for seed in range(150):
+        for seed in range(base, base + 150):
             order = random.Random(seed).sample(range(len(SPREAD)), len(SPREAD))
             table = {tuple(d): order[i] for i, d in enumerate(SPREAD)}  # a different fitness order each seed
-            fitness = lambda dna: table.get(tuple(dna), -1)
+            fitness = Lookup(table, default=-1, strict=False)
             population = deque(list(d) for d in SPREAD)
             child = answer(population, fitness, random.Random(seed), sample_size)
             expect(isinstance(child, list), f"aging_step returned {show(child)} (seed {seed}); return the child DNA.")
@@ -221,10 +179,10 @@ def _check_aging_step(answer):
                     f"best member; aging_step mutated the #{len(SPREAD) - rank} best (seed {seed}).",
                 )
     ranks = set()
-    for seed in range(100):
+    for seed in range(base, base + 100):
         population = deque(list(d) for d in SPREAD)
         table = {tuple(d): i for i, d in enumerate(SPREAD)}
-        child = answer(population, lambda dna: table.get(tuple(dna), -1), random.Random(seed), 2)
+        child = answer(population, Lookup(table, default=-1, strict=False), random.Random(seed), 2)
         ranks.update(table[tuple(d)] for d in SPREAD if sum(a != b for a, b in zip(d, child)) == 1)
     expect(
         len(ranks) > 1,
@@ -233,19 +191,15 @@ def _check_aging_step(answer):
     )
 
 
-def _check_aging_evolution(answer, seeds=200, budget=100):
+def _check_aging_evolution(answer, base, seeds=200, budget=100):
     bench = _table()
     truth = {tuple(r["dna"]): r["val_accuracy"] for r in bench}  # noise-free fitness: the mean over three trainings
     lookup = lambda dna: truth[tuple(dna)]
     theirs, ours, baseline = [], [], []
-    for seed in range(seeds):
-        calls = []
-
-        def fitness(dna):
-            calls.append(list(dna))
-            return truth[tuple(dna)]
-
+    for seed in range(base, base + seeds):
+        fitness = Lookup(truth)  # records every call
         got = answer(fitness, random.Random(seed), population_size=10, sample_size=3, evaluations=budget)
+        calls = fitness.calls
         expect(
             len(calls) == budget,
             f"aging_evolution(..., evaluations={budget}) called fitness {len(calls)} times "
@@ -257,7 +211,7 @@ def _check_aging_evolution(answer, seeds=200, budget=100):
             f"aging_evolution returned {got} (seed {seed}), which is not the fittest DNA it evaluated.",
         )
         theirs.append(bench.regret(got, "val_accuracy"))
-        ours.append(bench.regret(aging_evolution(lookup, random.Random(seed), 10, 3, budget), "val_accuracy"))
+        ours.append(bench.regret(REFERENCE.aging_evolution(lookup, random.Random(seed), 10, 3, budget), "val_accuracy"))
         rng = random.Random(seed)
         baseline.append(bench.regret(max((random_dna(rng) for _ in range(budget)), key=lookup), "val_accuracy"))
     mine, good, bad = (100 * statistics.fmean(r) for r in (theirs, ours, baseline))
@@ -271,56 +225,55 @@ def _check_aging_evolution(answer, seeds=200, budget=100):
 
 QUESTIONS = [
     Question(
-        1,
-        "regret",
-        "Regret against the true optimum",
-        1,
-        _check_regret,
-        "bench.best() is the best record and bench.query(dna) the record of dna; both have 'val_accuracy'.",
-        regret,
+        assignment=ASSIGNMENT,
+        number=1,
+        name="regret",
+        title="Regret against the true optimum",
+        points=1,
+        test=_check_regret,
+        hint_text="bench.best() is the best record and bench.query(dna) the record of dna; both have 'val_accuracy'.",
     ),
     Question(
-        2,
-        "best_so_far",
-        "The incumbent after each evaluation",
-        1,
-        _check_best_so_far,
-        "Keep a running maximum (start from float('-inf')) and append it after each fitness.",
-        best_so_far,
+        assignment=ASSIGNMENT,
+        number=2,
+        name="best_so_far",
+        title="The incumbent after each evaluation",
+        points=1,
+        test=_check_best_so_far,
+        hint_text="Keep a running maximum (start from float('-inf')) and append it after each fitness.",
     ),
     Question(
-        3,
-        "tournament",
-        "Tournament selection",
-        2,
-        _check_tournament,
-        "rng.sample(population, k) draws k different members; max(..., key=fitness) keeps the fittest.",
-        tournament,
+        assignment=ASSIGNMENT,
+        number=3,
+        name="tournament",
+        title="Tournament selection",
+        points=2,
+        test=_check_tournament,
+        hint_text="rng.sample(population, k) draws k different members; max(..., key=fitness) keeps the fittest.",
     ),
     Question(
-        4,
-        "aging_step",
-        "One cycle of regularized evolution",
-        3,
-        _check_aging_step,
-        "Sample, pick the best, mutate it (nanonas.mutate(parent, rng)), add the child, drop the oldest: "
-        "population.append(child) and population.popleft().",
-        aging_step,
+        assignment=ASSIGNMENT,
+        number=4,
+        name="aging_step",
+        title="One cycle of regularized evolution",
+        points=3,
+        test=_check_aging_step,
+        hint_text=(
+            "Sample, pick the best, mutate it (nanonas.mutate(parent, rng)), add the child, drop the oldest: "
+            "population.append(child) and population.popleft()."
+        ),
     ),
     Question(
-        5,
-        "aging_evolution",
-        "Regularized evolution, whole",
-        3,
-        _check_aging_evolution,
-        "Start with population_size random DNAs (nanonas.random_dna(rng)), each evaluated once; then repeat "
-        "your aging step, evaluating each child, until you have spent the budget. Remember every fitness so "
-        "you can return the best DNA seen, which may have aged out of the population.",
-        aging_evolution,
+        assignment=ASSIGNMENT,
+        number=5,
+        name="aging_evolution",
+        title="Regularized evolution, whole",
+        points=3,
+        test=_check_aging_evolution,
+        hint_text=(
+            "Start with population_size random DNAs (nanonas.random_dna(rng)), each evaluated once; then repeat "
+            "your aging step, evaluating each child, until you have spent the budget. Remember every fitness so "
+            "you can return the best DNA seen, which may have aged out of the population."
+        ),
     ),
 ]
-
-
-def bind(namespace: dict) -> list[Question]:
-    """This lesson's questions, checking the answers defined in `namespace` (pass `globals()`)."""
-    return _bind(QUESTIONS, namespace)

@@ -5,61 +5,31 @@ import random
 import torch
 import torch.nn.functional as F
 
-from ..core import OPERATIONS, MixedOp, Network, genotype
-from .question import Question, Raised, Wrong, expect, show
-from .question import bind as _bind
+from ..core import OPERATIONS, MixedOp, Network, derive
+from .question import Question, Raised, Wrong, expect, reference, show
 
 OPS = list(OPERATIONS)
-FREE = {OPS.index(name) for name in ("maxpool", "skip", "zero")}  # the parameter-free ops
 
 
-# -- references
-
-
-def softmax(alphas):
-    """exp(alphas) normalised to sum to 1; subtracting the max first keeps exp from overflowing."""
-    e = torch.exp(alphas - alphas.max())
-    return e / e.sum()
-
-
-def mixed_forward(x, ops, weights):
-    """DARTS's continuous relaxation: every op's output, weighted and summed."""
-    return sum(w * op(x) for w, op in zip(weights, ops))
-
-
-def discretise(alphas):
-    """Each position's strongest op (argmax over its alphas), never `zero`: a DNA, as a list of ints."""
-    alphas = alphas.detach().clone()  # (positions, ops); a copy, so the caller's alphas stay as they are
-    alphas[:, OPS.index("zero")] = -float("inf")
-    return alphas.argmax(dim=1).tolist()
-
-
-def bilevel_step(net, w_opt, a_opt, train_batch, valid_batch):
-    """One first-order DARTS step: the alphas descend the validation loss, then the weights the training loss."""
-    (Xt, yt), (Xv, yv) = train_batch, valid_batch
-    a_opt.zero_grad()
-    F.cross_entropy(net(Xv), yv).backward()
-    a_opt.step()
-    w_opt.zero_grad()
-    F.cross_entropy(net(Xt), yt).backward()
-    w_opt.step()
-
-
-def early_stop(genotypes, limit=2):
-    """DARTS+'s rule: at the first epoch whose genotype has `limit` or more parameter-free ops, keep the epoch
-    before (or epoch 0); if that never happens, the last. Returns (epoch, genotype)."""
-    for epoch, dna in enumerate(genotypes):
-        if sum(op in FREE for op in dna) >= limit:
-            keep = max(epoch - 1, 0)
-            return keep, genotypes[keep]
-    return len(genotypes) - 1, genotypes[-1]
+ASSIGNMENT = "04_darts"
+REFERENCE = reference(ASSIGNMENT)  # the solutions, read from solutions/04_darts.ipynb
 
 
 # -- checks
 
 
-def _check_softmax(answer):
-    torch.manual_seed(0)
+def _probe_softmax_gradient(answer, alphas):
+    """On the learner's side: does the gradient flow through the answer? (A gradient cannot travel as data.)"""
+    alphas = alphas.detach().clone().requires_grad_()
+    got = answer(alphas)
+    if not (torch.is_tensor(got) and got.requires_grad and got.shape == alphas.shape):
+        return None
+    (got * torch.arange(float(len(alphas)))).sum().backward()
+    return alphas.grad
+
+
+def _check_softmax(answer, seed):
+    torch.manual_seed(seed)
     for n in (5, 1, 2, 8):
         alphas = torch.randn(n)
         got = answer(alphas.clone())
@@ -72,24 +42,24 @@ def _check_softmax(answer):
     big = torch.tensor([1000.0, 1000.0, 0.0])
     got = answer(big.clone())
     expect(
-        bool(torch.isfinite(got).all()),
-        f"softmax({big.tolist()}) returned {got.tolist()}: exp(1000) overflows "
+        torch.is_tensor(got) and got.shape == big.shape and bool(torch.isfinite(got).all()),
+        f"softmax({big.tolist()}) returned {show(got)}: exp(1000) overflows "
         "to inf. Subtract the largest alpha first — it does not change the result.",
     )
     expect(
         torch.allclose(got, torch.tensor([0.5, 0.5, 0.0]), atol=1e-6),
         f"softmax({big.tolist()}) returned {got.tolist()}, expected [0.5, 0.5, 0.0].",
     )
-    alphas = torch.randn(5, requires_grad=True)
-    got = answer(alphas)
+    alphas = torch.randn(5)
+    grad = answer.probe(_probe_softmax_gradient, alphas)
     expect(
-        got.requires_grad,
+        grad is not None,
         "your softmax cuts the gradient (.item(), .detach(), .tolist() or numpy?): the alphas are learned through it.",
     )
-    (got * torch.arange(5.0)).sum().backward()
+    alphas.requires_grad_()
     want = torch.autograd.grad((F.softmax(alphas, 0) * torch.arange(5.0)).sum(), alphas)[0]
     expect(
-        torch.allclose(alphas.grad, want, atol=1e-6),
+        torch.is_tensor(grad) and grad.shape == want.shape and torch.allclose(grad, want, atol=1e-6),
         "the gradient through your softmax differs from torch's; compute it from tensor operations on alphas.",
     )
 
@@ -102,44 +72,63 @@ def _softmaxed(got, mixed, x, weights):
     return ""
 
 
-def _check_mixed_forward(answer):
-    torch.manual_seed(0)
+def _mixed_setup(seed):
+    """The same mixed op and input on both sides: built from the seed."""
+    torch.manual_seed(seed)
     mixed = MixedOp(4).eval()  # eval: BatchNorm uses running statistics, so every op is a fixed function
-    x = torch.randn(2, 4, 6, 6)
-    for i, name in enumerate(OPS):
-        one_hot = F.one_hot(torch.tensor(i), len(OPS)).float()
-        got = answer(x, mixed.ops, one_hot)
+    return mixed, torch.randn(2, 4, 6, 6)
+
+
+def _probe_mixed_forward(answer, seed, weights):
+    """On the learner's side: the answer's output for each weight vector, and its gradient for the last one."""
+    mixed, x = _mixed_setup(seed)
+    outputs = []
+    for w in weights:
+        got = answer(x, mixed.ops, w)
+        outputs.append(got.detach() if torch.is_tensor(got) else show(got, 60))
+    last = weights[-1].clone().requires_grad_()
+    got = answer(x, mixed.ops, last)
+    if not (torch.is_tensor(got) and got.requires_grad):
+        return outputs, None
+    got.sum().backward()
+    return outputs, last.grad
+
+
+def _check_mixed_forward(answer, seed):
+    mixed, x = _mixed_setup(seed)
+    one_hots = [F.one_hot(torch.tensor(i), len(OPS)).float() for i in range(len(OPS))]
+    others = [F.softmax(torch.randn(len(OPS)), 0), torch.tensor([0.5, 2.0, -1.0, 0.25, 3.0])]
+    last = F.softmax(torch.randn(len(OPS)), 0)
+    outputs, grad = answer.probe(_probe_mixed_forward, seed, [*one_hots, *others, last])
+    for got, name, one_hot in zip(outputs, OPS, one_hots):
         expect(
             torch.is_tensor(got) and got.shape == x.shape,
-            f"mixed_forward returned {show(got, 60)}; return a tensor shaped like x, {tuple(x.shape)}.",
+            f"mixed_forward returned {got if isinstance(got, str) else show(got, 60)}; return a tensor shaped "
+            f"like x, {tuple(x.shape)}.",
         )
-        if not torch.allclose(got, mixed.ops[i](x), atol=1e-6):
+        if not torch.allclose(got, mixed.ops[OPS.index(name)](x), atol=1e-6):
             hint = _softmaxed(got, mixed, x, one_hot)
             raise Wrong(
                 f"with one-hot weights on {name}, mixed_forward should equal {name}(x) exactly; it does not.{hint}"
             )
-    for weights in (F.softmax(torch.randn(len(OPS)), 0), torch.tensor([0.5, 2.0, -1.0, 0.25, 3.0])):
-        got = answer(x, mixed.ops, weights)
+    for got, weights in zip(outputs[len(OPS) :], others):
         want = mixed(x, weights)  # the library's MixedOp.forward
-        if not torch.allclose(got, want, atol=1e-5):
-            hint = _softmaxed(got, mixed, x, weights)
+        if not (torch.is_tensor(got) and got.shape == want.shape and torch.allclose(got, want, atol=1e-5)):
+            hint = _softmaxed(got, mixed, x, weights) if torch.is_tensor(got) and got.shape == want.shape else ""
             raise Wrong(
                 f"with weights {[round(w, 3) for w in weights.tolist()]}, mixed_forward differs from the "
-                f"weighted sum of the ops' outputs (largest difference {(got - want).abs().max():.3g}).{hint}"
+                f"weighted sum of the ops' outputs.{hint}"
             )
-    weights = F.softmax(torch.randn(len(OPS)), 0).requires_grad_()
-    got = answer(x, mixed.ops, weights)
-    expect(got.requires_grad, "mixed_forward cuts the gradient to the weights: the alphas could not be learned.")
-    got.sum().backward()
+    expect(grad is not None, "mixed_forward cuts the gradient to the weights: the alphas could not be learned.")
     want = torch.stack([op(x).sum() for op in mixed.ops]).detach()
     expect(
-        torch.allclose(weights.grad, want, atol=1e-4),
+        torch.is_tensor(grad) and grad.shape == want.shape and torch.allclose(grad, want, atol=1e-4),
         "the gradient of mixed_forward with respect to the weights should be each op's output; it is not.",
     )
 
 
-def _check_discretise(answer):
-    torch.manual_seed(0)
+def _check_discretise(answer, seed):
+    torch.manual_seed(seed)
     zero = OPS.index("zero")
     cases = [torch.randn(4, len(OPS)) for _ in range(20)]
     strong_zero = torch.randn(4, len(OPS))
@@ -166,9 +155,9 @@ def _check_discretise(answer):
         )
         net = Network([MixedOp(2) for _ in range(len(alphas))], channels=2)
         with torch.no_grad():
-            for cell, row in zip(net.cells, alphas):
-                cell.alphas.copy_(row)
-        want = genotype(net)  # the library's discretisation
+            for position, row in zip(net.positions, alphas):
+                position.alphas.copy_(row)
+        want = derive(net)  # the library's discretisation
         if got != want:
             picked_zero = zero in got
             hint = " It picked zero, which would cut the chain: leave zero out." if picked_zero else ""
@@ -204,7 +193,7 @@ def _run(step, seed=0):
 
 
 def _swapped(net, w_opt, a_opt, train_batch, valid_batch):
-    bilevel_step(net, w_opt, a_opt, valid_batch, train_batch)
+    REFERENCE.bilevel_step(net, w_opt, a_opt, valid_batch, train_batch)
 
 
 def _weights_first(net, w_opt, a_opt, train_batch, valid_batch):
@@ -235,10 +224,20 @@ MISTAKES = {
 }
 
 
-def _check_bilevel_step(answer):
-    alphas, weights = _run(answer)
-    want_alphas, want_weights = _run(bilevel_step)
-    start_alphas, start_weights = _run(lambda *args: None)
+def _probe_bilevel_step(answer, seed):
+    """On the learner's side: two steps on a fresh supernet; the alphas and weights afterwards."""
+    return _run(answer, seed)
+
+
+def _check_bilevel_step(answer, seed):
+    seed = seed % 1000
+    alphas, weights = answer.probe(_probe_bilevel_step, seed)
+    want_alphas, want_weights = _run(REFERENCE.bilevel_step, seed)
+    start_alphas, start_weights = _run(lambda *args: None, seed)
+    expect(
+        torch.is_tensor(alphas) and alphas.shape == want_alphas.shape and weights.shape == want_weights.shape,
+        "after your bilevel_step the supernet's parameters could not be read back.",
+    )
     if torch.allclose(alphas, want_alphas, atol=1e-6) and torch.allclose(weights, want_weights, atol=1e-6):
         return
     expect(
@@ -250,7 +249,7 @@ def _check_bilevel_step(answer):
         "after your bilevel_step the weights have not moved: step w_opt on the training loss.",
     )
     for mistake, message in MISTAKES.items():
-        a, w = _run(mistake)
+        a, w = _run(mistake, seed)
         if torch.allclose(alphas, a, atol=1e-6) and torch.allclose(weights, w, atol=1e-6):
             raise Wrong(message)
     right = (
@@ -268,8 +267,8 @@ def _check_bilevel_step(answer):
     )
 
 
-def _check_early_stop(answer):
-    rng = random.Random(0)
+def _check_early_stop(answer, seed):
+    rng = random.Random(seed)
     live = [0, 1]  # conv3x3, conv5x5: the ops with weights
     cases = [
         ([[0, 1, 0, 1], [0, 1, 0, 3], [0, 3, 3, 1], [2, 3, 3, 3]], 2),  # two free ops first at epoch 2 -> keep 1
@@ -287,7 +286,7 @@ def _check_early_stop(answer):
         before = [list(g) for g in genotypes]
         got = answer(genotypes, limit)
         expect(genotypes == before, "early_stop changed the genotypes it was given.")
-        want = early_stop(before, limit)
+        want = REFERENCE.early_stop(before, limit)
         expect(
             isinstance(got, tuple) and len(got) == 2,
             f"early_stop returned {show(got)}; return a pair (epoch, genotype).",
@@ -302,56 +301,60 @@ def _check_early_stop(answer):
 
 QUESTIONS = [
     Question(
-        1,
-        "softmax",
-        "Softmax, stable",
-        1,
-        _check_softmax,
-        "softmax(a) = exp(a) / exp(a).sum(); subtracting a.max() from every alpha first changes nothing but keeps "
-        "exp finite.",
-        softmax,
+        assignment=ASSIGNMENT,
+        number=1,
+        name="softmax",
+        title="Softmax, stable",
+        points=1,
+        test=_check_softmax,
+        hint_text=(
+            "softmax(a) = exp(a) / exp(a).sum(); subtracting a.max() from every alpha first changes nothing but keeps "
+            "exp finite."
+        ),
     ),
     Question(
-        2,
-        "mixed_forward",
-        "The mixed op",
-        2,
-        _check_mixed_forward,
-        "One expression: sum(w * op(x) for w, op in zip(weights, ops)).",
-        mixed_forward,
+        assignment=ASSIGNMENT,
+        number=2,
+        name="mixed_forward",
+        title="The mixed op",
+        points=2,
+        test=_check_mixed_forward,
+        hint_text="One expression: sum(w * op(x) for w, op in zip(weights, ops)).",
     ),
     Question(
-        3,
-        "discretise",
-        "Discretise without zero",
-        2,
-        _check_discretise,
-        "Copy the alphas (alphas.detach().clone()), set the zero column to -inf, take argmax(dim=1), then .tolist().",
-        discretise,
+        assignment=ASSIGNMENT,
+        number=3,
+        name="discretise",
+        title="Discretise without zero",
+        points=2,
+        test=_check_discretise,
+        hint_text=(
+            "Copy the alphas (alphas.detach().clone()), set the zero column to -inf, take argmax(dim=1), "
+            "then .tolist()."
+        ),
     ),
     Question(
-        4,
-        "bilevel_step",
-        "One first-order bilevel step",
-        3,
-        _check_bilevel_step,
-        "Two blocks of zero_grad → loss → backward → step: first a_opt with the validation batch, then w_opt "
-        "with the training batch. F.cross_entropy(net(X), y) is the loss.",
-        bilevel_step,
+        assignment=ASSIGNMENT,
+        number=4,
+        name="bilevel_step",
+        title="One first-order bilevel step",
+        points=3,
+        test=_check_bilevel_step,
+        hint_text=(
+            "Two blocks of zero_grad → loss → backward → step: first a_opt with the validation batch, then w_opt "
+            "with the training batch. F.cross_entropy(net(X), y) is the loss."
+        ),
     ),
     Question(
-        5,
-        "early_stop",
-        "Stop before the collapse",
-        2,
-        _check_early_stop,
-        "Loop with enumerate; count the ops of each genotype that are in {maxpool, skip, zero}; at the first "
-        "epoch that reaches the limit return the epoch before (but never below 0).",
-        early_stop,
+        assignment=ASSIGNMENT,
+        number=5,
+        name="early_stop",
+        title="Stop before the collapse",
+        points=2,
+        test=_check_early_stop,
+        hint_text=(
+            "Loop with enumerate; count the ops of each genotype that are in {maxpool, skip, zero}; at the first "
+            "epoch that reaches the limit return the epoch before (but never below 0)."
+        ),
     ),
 ]
-
-
-def bind(namespace: dict) -> list[Question]:
-    """This lesson's questions, checking the answers defined in `namespace` (pass `globals()`)."""
-    return _bind(QUESTIONS, namespace)

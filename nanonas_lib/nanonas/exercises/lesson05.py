@@ -6,36 +6,11 @@ import random
 from .. import pareto
 from ..bench import NanoBench
 from .question import Question, Wrong, expect, show
-from .question import bind as _bind
+from .question import reference as _reference
 
-# -- references (every objective is maximised, as in nanonas.pareto)
-
-
-def dominates(a, b):
-    """True when `a` is at least as good as `b` in every objective and strictly better in one."""
-    return all(x >= y for x, y in zip(a, b)) and any(x > y for x, y in zip(a, b))
-
-
-def pareto_front_2d(points):
-    """Indices of the points no other point dominates, in their original order."""
-    return [i for i, p in enumerate(points) if not any(dominates(q, p) for q in points)]
-
-
-def hypervolume(points, reference):
-    """The area the points dominate, above and to the right of `reference` (both objectives maximised)."""
-    better = [p for p in points if p[0] > reference[0] and p[1] > reference[1]]  # the others add nothing
-    area, top = 0.0, reference[1]
-    for x, y in sorted(better, key=lambda p: (-p[0], -p[1])):  # sweep from the largest first objective down
-        if y > top:  # a new strip, from the highest point so far up to this one
-            area += (x - reference[0]) * (y - top)
-            top = y
-    return area
-
-
-def best_under(bench, budget_ms):
-    """The DNA of the most accurate architecture (mean validation accuracy) with latency_b1_ms <= budget_ms."""
-    fits = [r for r in bench if r["latency_b1_ms"] <= budget_ms]
-    return max(fits, key=lambda r: r["val_accuracy"])["dna"] if fits else None
+ASSIGNMENT = "05_pareto_tradeoffs"
+REFERENCE = _reference(ASSIGNMENT)  # the solutions, read from solutions/05_pareto_tradeoffs.ipynb  (every
+# objective is maximised, as in nanonas.pareto)
 
 
 # -- checks
@@ -45,12 +20,12 @@ def _random_points(rng, n, dims=2, grid=4):
     return [tuple(rng.randrange(grid) for _ in range(dims)) for _ in range(n)]  # a small grid: many ties
 
 
-def _check_dominates(answer):
-    rng = random.Random(0)
+def _check_dominates(answer, seed):
+    rng = random.Random(seed)
     fixed = [((1, 2), (1, 2)), ((2, 2), (1, 2)), ((2, 1), (1, 2)), ((1, 1), (2, 2)), ((0.9, -1.0), (0.9, -1.5))]
     pairs = fixed + [tuple(_random_points(rng, 2, dims=rng.choice([2, 3]))) for _ in range(400)]
     for a, b in pairs:
-        got, want = answer(a, b), pareto.dominates(a, b)
+        got, want = answer(a, b), pareto.dominates(a, b, tie=0)  # exactly: no tolerance for ties
         expect(got in (True, False), f"dominates({a}, {b}) returned {show(got)}; return True or False.")
         if got and not want:
             why = (
@@ -66,8 +41,8 @@ def _check_dominates(answer):
             )
 
 
-def _check_pareto_front_2d(answer):
-    rng = random.Random(0)
+def _check_pareto_front_2d(answer, seed):
+    rng = random.Random(seed)
     cases = [[], [(1, 1)], [(1, 1), (1, 1)], [(0, 1), (1, 0)], [(0, 0), (1, 1)], [(2, 0), (1, 1), (0, 2), (1, 1)]]
     cases += [_random_points(rng, rng.randrange(2, 30)) for _ in range(60)]
     cases += [[(rng.random(), -rng.random()) for _ in range(50)]]
@@ -80,7 +55,7 @@ def _check_pareto_front_2d(answer):
         got = answer(points)
         expect(points == before, "pareto_front_2d changed the list of points it was given.")
         expect(isinstance(got, list), f"pareto_front_2d returned {show(got)}; return a list of indices.")
-        want = pareto.pareto_front(points) if points else []  # the library's front
+        want = pareto.pareto_front(points, tie=0) if points else []  # the library's exact front
         if got == want:
             continue
         shown = show(points, 100)
@@ -94,7 +69,7 @@ def _check_pareto_front_2d(answer):
             i = extra[0]
             if not isinstance(i, int) or not 0 <= i < len(points):
                 raise Wrong(f"pareto_front_2d({shown}) returned {show(got)}; return indices into the list of points.")
-            j = next(j for j, q in enumerate(points) if pareto.dominates(q, points[i]))
+            j = next(j for j, q in enumerate(points) if pareto.dominates(q, points[i], tie=0))
             raise Wrong(
                 f"pareto_front_2d({shown}) includes index {i} {points[i]}, but point {j} {points[j]} dominates it."
             )
@@ -103,8 +78,8 @@ def _check_pareto_front_2d(answer):
         raise Wrong(f"pareto_front_2d({shown}) misses index {i} {points[i]}, which nothing dominates{same}.")
 
 
-def _check_hypervolume(answer):
-    rng = random.Random(0)
+def _check_hypervolume(answer, seed):
+    rng = random.Random(seed)
     cases = [
         ([], (0, 0), 0.0),
         ([(3, 2)], (0, 0), 6.0),
@@ -117,7 +92,7 @@ def _check_hypervolume(answer):
     ]
     for _ in range(80):
         points = [(rng.uniform(-1, 4), rng.uniform(-1, 4)) for _ in range(rng.randrange(1, 25))]
-        cases.append((points, (0.0, 0.0), pareto.hypervolume_2d(points, (0.0, 0.0))))
+        cases.append((points, (0.0, 0.0), REFERENCE.hypervolume(points, (0.0, 0.0))))
     for points, reference, want in cases:
         got = answer(list(points), reference)
         expect(
@@ -135,7 +110,7 @@ def _check_hypervolume(answer):
         raise Wrong(f"hypervolume({shown}, reference={reference}) returned {got:.6g}, expected {want:.6g}.{hint}")
 
 
-def _check_best_under(answer):
+def _check_best_under(answer, seed):
     bench = NanoBench.load()
     latencies = sorted(r["latency_b1_ms"] for r in bench)
     budgets = [latencies[0] - 1e-6, latencies[0], float("inf")]
@@ -143,15 +118,15 @@ def _check_best_under(answer):
     budgets += [(a + b) / 2 for a, b in zip(latencies[5::53], latencies[6::53])]
     for budget in budgets:
         got = answer(bench, budget)
-        want = best_under(bench, budget)
+        want = REFERENCE.best_under(bench, budget)
         if want is None:
             expect(
                 got is None,
                 f"best_under(bench, {budget:.4f}) returned {show(got)}, but no architecture is that fast: return None.",
             )
             continue
-        edge = " (its latency equals the budget: a latency equal to the budget fits)" if bench.query(want)[
-            "latency_b1_ms"] == budget else ""  # fmt: skip
+        at_budget = bench.query(want)["latency_b1_ms"] == budget
+        edge = " (its latency equals the budget: a latency equal to the budget fits)" if at_budget else ""
         expect(got is not None, f"best_under(bench, {budget:.4f}) returned None, but {want} fits that budget{edge}.")
         try:
             record = bench.query(got)
@@ -174,47 +149,46 @@ def _check_best_under(answer):
 
 QUESTIONS = [
     Question(
-        1,
-        "dominates",
-        "Dominance",
-        1,
-        _check_dominates,
-        "Two conditions, both needed: all(x >= y ...) and any(x > y ...), over zip(a, b).",
-        dominates,
+        assignment=ASSIGNMENT,
+        number=1,
+        name="dominates",
+        title="Dominance",
+        points=1,
+        test=_check_dominates,
+        hint_text="Two conditions, both needed: all(x >= y ...) and any(x > y ...), over zip(a, b).",
     ),
     Question(
-        2,
-        "pareto_front_2d",
-        "The Pareto front",
-        2,
-        _check_pareto_front_2d,
-        "Keep index i unless some other point dominates points[i]; your `dominates` does the comparing.",
-        pareto_front_2d,
+        assignment=ASSIGNMENT,
+        number=2,
+        name="pareto_front_2d",
+        title="The Pareto front",
+        points=2,
+        test=_check_pareto_front_2d,
+        hint_text="Keep index i unless some other point dominates points[i]; your `dominates` does the comparing.",
     ),
     Question(
-        3,
-        "hypervolume",
-        "Hypervolume in 2-D",
-        3,
-        _check_hypervolume,
-        "Drop the points not better than the reference in both objectives. Sort the rest by the first objective, "
-        "best first, and sweep: each point that is higher than every point before it adds a rectangle "
-        "(x - ref_x) × (y - highest_so_far).",
-        hypervolume,
+        assignment=ASSIGNMENT,
+        number=3,
+        name="hypervolume",
+        title="Hypervolume in 2-D",
+        points=3,
+        test=_check_hypervolume,
+        hint_text=(
+            "Drop the points not better than the reference in both objectives. Sort the rest by the first objective, "
+            "best first, and sweep: each point that is higher than every point before it adds a rectangle "
+            "(x - ref_x) × (y - highest_so_far)."
+        ),
     ),
     Question(
-        4,
-        "best_under",
-        "The best architecture under a latency budget",
-        2,
-        _check_best_under,
-        "Iterating over bench gives every record (a dict with 'dna', 'val_accuracy', 'latency_b1_ms', ...); "
-        "keep those within the budget and take the max by 'val_accuracy'.",
-        best_under,
+        assignment=ASSIGNMENT,
+        number=4,
+        name="best_under",
+        title="The best architecture under a latency budget",
+        points=2,
+        test=_check_best_under,
+        hint_text=(
+            "Iterating over bench gives every record (a dict with 'dna', 'val_accuracy', 'latency_b1_ms', ...); "
+            "keep those within the budget and take the max by 'val_accuracy'."
+        ),
     ),
 ]
-
-
-def bind(namespace: dict) -> list[Question]:
-    """This lesson's questions, checking the answers defined in `namespace` (pass `globals()`)."""
-    return _bind(QUESTIONS, namespace)

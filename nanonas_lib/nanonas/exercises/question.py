@@ -7,12 +7,13 @@ implementation — never the text of the answer.
 """
 
 import html
-import inspect
 import os
-import textwrap
+import threading
 from dataclasses import dataclass, replace
 
 import torch
+
+from . import remote
 
 NOT_ATTEMPTED, MISSING, INCORRECT, CORRECT = "not attempted", "missing", "incorrect", "correct"
 
@@ -45,8 +46,13 @@ def show(value, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+class Missing(Exception):
+    """The learner's function is not defined (any more)."""
+
+
 class Answer:
-    """The learner's function, wrapped: it says which call raised what, and spots 'not attempted yet'."""
+    """The learner's function, wrapped on the learner's side: it says which call raised what, and spots 'not
+    attempted yet'."""
 
     def __init__(self, name, fn):
         self.name, self.fn = name, fn
@@ -58,7 +64,61 @@ class Answer:
             raise NotAttempted() from e
         except Exception as e:
             shown = ", ".join([show(a, 60) for a in args] + [f"{k}={show(v, 60)}" for k, v in kwargs.items()])
-            raise Raised(f"{self.name}({shown}) raised {type(e).__name__}: {e}", e) from e
+            raise Raised(f"{self.name}({shown}) raised {type(e).__name__}: {remote._text(e)}", e) from e
+
+
+class Call:
+    """How a check calls the learner's function: arguments go as plain data, the result comes back as plain data
+    (remote.py), so a check never holds one of the learner's objects. `send` carries a request to the learner's
+    side: in this process for `q1.check()` (LocalAnswer), to the sandboxed kernel when grading (grading.py)."""
+
+    name: str
+
+    def send(self, request: dict) -> dict:
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        return self.send({"describe": self.name})
+
+    def __call__(self, *args, **kwargs):
+        return self._call(None, args, kwargs)
+
+    def probe(self, probe, *args, **kwargs):
+        """Run the lesson's kernel-side probe `probe` (a `_probe_*` function) on the answer; plain data back."""
+        return self._call(f"{probe.__module__}:{probe.__name__}", args, kwargs)
+
+    def _call(self, probe, args, kwargs):
+        request = {"name": self.name, "probe": probe, "args": [remote.encode(a) for a in args]}
+        request["kwargs"] = {k: remote.encode(v) for k, v in kwargs.items()}
+        reply = self.send(request)
+        if type(reply) is not dict or reply.get("defined") is False:
+            raise Missing()
+        if reply.get("callable") is False:
+            raise Wrong(f"`{self.name}` should be a function, but it is {show(reply.get('shown'))}.")
+        if reply.get("not_attempted"):
+            raise NotAttempted()
+        if "raised" in reply:
+            raise Raised(remote._text(reply["raised"], 600), remote.rebuild_error(reply.get("error")))
+        try:
+            value = remote.decode(reply.get("value"))
+            for arg, data in zip(args, reply.get("after") or []):
+                remote.write_back(arg, data)
+        except (remote.BadData, RecursionError):
+            raise Wrong(f"`{self.name}` returned something that is not plain data the check can read.") from None
+        return value
+
+
+class LocalAnswer(Call):
+    """The learner's function in this very process (a learner's `q1.check()`), called through the same plain data
+    as when grading, so both give the same verdict."""
+
+    def __init__(self, name, namespace):
+        self.name, self.namespace = name, namespace
+
+    def send(self, request):
+        if "describe" in request:
+            return remote.describe(self.namespace, request["describe"])
+        return remote.serve(request, self.namespace)
 
 
 @dataclass(frozen=True)
@@ -113,17 +173,66 @@ def display(feedback: Feedback) -> None:
         print(repr(feedback))
 
 
-@dataclass(frozen=True)
-class Question:
-    """One graded task: the learner defines `name`; `test(answer)` raises `Wrong` when it misbehaves."""
+class References:
+    """The reference solutions of an assignment, read from its solution notebook: their single source.
 
+    Loaded when a check first needs them, by running the notebook's setup and answer cells. They are not part of
+    the library, so a learner's code cannot import them (and a sandboxed kernel cannot read solutions/).
+    """
+
+    def __init__(self, assignment: str):
+        self.assignment, self._namespace, self._sources, self._lock = assignment, None, {}, threading.Lock()
+
+    def _load(self) -> dict:
+        with self._lock:
+            if self._namespace is None:
+                import nbformat
+
+                from .generate import ANSWER, find_root, solution_source
+
+                path = find_root() / "solutions" / f"{self.assignment}.ipynb"
+                if not path.exists():
+                    raise RuntimeError(f"the reference solutions are not available here ({path} not found)")
+                namespace = {"__name__": f"solutions.{self.assignment}"}
+                for cell in nbformat.read(path, as_version=4).cells:
+                    gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id", "")
+                    if cell.cell_type == "code" and not gid.endswith("_check"):
+                        source = solution_source(cell.source)
+                        exec(compile(source, f"{path.name}:{gid}", "exec"), namespace)
+                        if ANSWER.match(gid):
+                            self._sources[gid.split("_")[0]] = source
+                self._namespace = namespace
+        return self._namespace
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        namespace = self._load()
+        if name not in namespace:
+            raise AttributeError(f"solutions/{self.assignment}.ipynb defines no {name!r}")
+        return namespace[name]
+
+    def source(self, task: str) -> str:
+        """The answer cell of `task` ("q3") in the solution notebook."""
+        self._load()
+        return self._sources[task]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Question:
+    """One graded task: the learner defines `name`; `test(answer, seed)` raises `Wrong` when it misbehaves.
+
+    `answer` is a `Call`: the check calls it like the learner's function, with plain data, and gets plain data
+    back. `seed` varies the random cases (the grader draws it; `q1.check()` uses 0).
+    """
+
+    assignment: str  # "03_evolution": its solution notebook holds the reference solution
     number: int
     name: str
     title: str
     points: int
-    test: object  # callable(answer) -> None, raising Wrong
+    test: object  # callable(answer, seed) -> None, raising Wrong
     hint_text: str
-    reference: object  # a function with the same name and signature: the solution shown by .solution()
     namespace: dict | None = None  # where to find the learner's answer (the notebook's globals)
 
     @property
@@ -133,28 +242,30 @@ class Question:
     def bind(self, namespace: dict) -> "Question":
         return replace(self, namespace=namespace)
 
-    def verdict(self) -> Verdict:
+    def verdict(self, answer: Call | None = None, seed: int = 0) -> Verdict:
         """Run the check and say what it found (never raises for a wrong answer)."""
-        found = (self.namespace or {}).get(self.name)
+        answer = answer or LocalAnswer(self.name, self.namespace or {})
         verdict = lambda status, text: Verdict(
             self.task, self.name, status, self.points if status == CORRECT else 0, self.points, text
         )
-        if found is None:
-            return verdict(
-                MISSING, f"`{self.name}` is not defined: run the cell where you write it (is it named `{self.name}`?)."
-            )
-        if not callable(found):
-            return verdict(INCORRECT, f"`{self.name}` should be a function, but it is {show(found)}.")
+        missing = f"`{self.name}` is not defined: run the cell where you write it (is it named `{self.name}`?)."
+        found = answer.describe()
+        if type(found) is not dict or not found.get("defined"):
+            return verdict(MISSING, missing)
+        if not found.get("callable"):
+            return verdict(INCORRECT, f"`{self.name}` should be a function, but it is {show(found.get('shown'))}.")
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # the checks use tiny tensors: one thread is faster, and steady on a shared CPU
         try:
-            self.test(Answer(self.name, found))
+            self.test(answer, seed)
         except NotAttempted:
             return verdict(
                 NOT_ATTEMPTED,
                 f"not attempted yet: `{self.name}` still raises NotImplementedError. "
                 "Replace `raise NotImplementedError()` with your code.",
             )
+        except Missing:
+            return verdict(MISSING, missing)
         except Wrong as e:
             return verdict(INCORRECT, str(e))
         except RecursionError:
@@ -162,7 +273,7 @@ class Question:
         except Exception as e:  # e.g. what it returned cannot be compared or indexed the way the task asks
             return verdict(
                 INCORRECT,
-                f"checking what `{self.name}` returned failed with {type(e).__name__}: {e}. "
+                f"checking what `{self.name}` returned failed with {type(e).__name__}: {remote._text(e)}. "
                 "Does it return what the task asks for?",
             )
         finally:
@@ -181,13 +292,16 @@ class Question:
         display(Feedback(f"Hint (q{self.number})", self.hint_text, "hint"))
 
     def solution(self) -> None:
-        source = textwrap.dedent(inspect.getsource(self.reference))
+        source = reference(self.assignment).source(self.task)
         display(Feedback(f"Solution (q{self.number})", "one way to write it:", "solution", source))
 
     def __repr__(self) -> str:
         return f"q{self.number}: {self.title} ({self.points} pt) — write `{self.name}`; then q{self.number}.check()"
 
 
-def bind(questions, namespace: dict) -> list[Question]:
-    """The lesson's questions, looking up answers in `namespace` (pass the notebook's `globals()`)."""
-    return [q.bind(namespace) for q in questions]
+_REFERENCES: dict[str, References] = {}
+
+
+def reference(assignment: str) -> References:
+    """The reference solutions of an assignment (one loader per assignment, shared by its checks)."""
+    return _REFERENCES.setdefault(assignment, References(assignment))

@@ -1,0 +1,255 @@
+"""Plain data between a check and the learner's code: how a check calls an answer it cannot trust.
+
+A check never touches the learner's objects. It calls an answer with arguments that are turned into plain data
+(`encode`), the learner's side rebuilds them (`decode`), calls the function (`serve`), and sends back plain data
+again: what the function returned, what it raised, and how it changed its mutable arguments. The check's side
+rebuilds every value with exact types, so a `list` subclass whose `__eq__` always says True comes back as an
+`Opaque` value that equals nothing. In a learner's notebook both sides are the same process (`q1.check()`); when
+grading, the learner's side is a sandboxed process and the check runs in the grader (see grading.py).
+"""
+
+import builtins
+import functools
+import importlib
+import math
+import random
+from collections import deque
+
+import torch
+
+TAG = "$"
+MESSAGE_LIMIT = 300  # characters kept of an exception's message
+
+
+class Opaque:
+    """A value of a type the checks do not accept (a list subclass, a numpy array, ...): it equals nothing."""
+
+    def __init__(self, type_name: str):
+        self.type_name = str(type_name)[:80]
+
+    def __eq__(self, other):
+        return False
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        return f"<a {self.type_name} object>"
+
+
+class BadData(ValueError):
+    """The learner's side sent something that is not the plain data this module writes."""
+
+
+class Lookup:
+    """A fitness given as a table: `lookup(dna)` is `table[tuple(dna)]` (or `default`); every call is recorded."""
+
+    def __init__(self, table: dict, default=None, strict=True):
+        self.table, self.default, self.strict, self.calls = table, default, strict, []
+
+    def __call__(self, key):
+        self.calls.append(list(key) if isinstance(key, (list, tuple)) else key)
+        key = tuple(key) if isinstance(key, (list, tuple)) else key
+        return self.table[key] if self.strict else self.table.get(key, self.default)
+
+
+@functools.cache
+def _bench():
+    from ..bench import NanoBench
+
+    return NanoBench.load()
+
+
+def encode(value):
+    """Plain JSON data for `value`; types other than the few a check uses become {"$": "other"}."""
+    t = type(value)
+    if value is None or t in (bool, int, str):
+        return value
+    if t is float:
+        return value if math.isfinite(value) else {TAG: "float", "v": repr(value)}
+    if t is list:
+        return [encode(v) for v in value]
+    if t in (tuple, deque):
+        return {TAG: t.__name__, "v": [encode(v) for v in value]}
+    if t is dict:
+        return {TAG: "dict", "v": [[encode(k), encode(v)] for k, v in value.items()]}
+    if t is random.Random:
+        return {TAG: "random", "v": encode(value.getstate())}
+    if t in (torch.Tensor, torch.nn.Parameter):
+        data = value.detach()
+        return {
+            TAG: "tensor",
+            "v": encode(data.tolist()),
+            "dtype": str(data.dtype).removeprefix("torch."),
+            "grad": bool(value.requires_grad),
+            "param": t is torch.nn.Parameter,
+        }
+    if t is Lookup:
+        return {TAG: "lookup", "v": encode(value.table), "default": encode(value.default), "strict": value.strict}
+    if t.__name__ == "NanoBench" and t.__module__.endswith(".bench"):
+        return {TAG: "bench"}
+    if t.__module__ == "numpy" and hasattr(value, "item") and getattr(value, "shape", None) == ():
+        return encode(value.item())  # a numpy scalar is a number
+    return {TAG: "other", "v": f"{t.__module__}.{t.__qualname__}"}
+
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64, "bool": torch.bool}
+
+
+def decode(data, depth: int = 0):
+    """The value `encode` described, built from exact types; raises BadData for anything else."""
+    if depth > 100:
+        raise BadData("nested too deeply")
+    if data is None or type(data) in (bool, int, str):
+        return data
+    if type(data) is float:
+        return data
+    if type(data) is list:
+        return [decode(v, depth + 1) for v in data]
+    if type(data) is not dict or type(data.get(TAG)) is not str:
+        raise BadData(f"unexpected {type(data).__name__}")
+    kind, v = data[TAG], data.get("v")
+    if kind == "float" and v in ("inf", "-inf", "nan"):
+        return float(v)
+    if kind in ("tuple", "deque") and type(v) is list:
+        return (tuple if kind == "tuple" else deque)(decode(x, depth + 1) for x in v)
+    if kind == "dict" and type(v) is list and all(type(p) is list and len(p) == 2 for p in v):
+        out = {}
+        for k, x in v:
+            key = decode(k, depth + 1)
+            try:
+                out[key] = decode(x, depth + 1)
+            except TypeError:  # an unhashable key
+                raise BadData("a dict key is not hashable") from None
+        return out
+    if kind == "random":
+        rng = random.Random()
+        try:
+            rng.setstate(decode(v, depth + 1))
+        except (TypeError, ValueError):
+            raise BadData("not a random generator's state") from None
+        return rng
+    if kind == "tensor" and data.get("dtype") in DTYPES:
+        try:
+            tensor = torch.tensor(decode(v, depth + 1), dtype=DTYPES[data["dtype"]])
+        except (TypeError, ValueError, RuntimeError):
+            raise BadData("not a tensor's values") from None
+        if data.get("param") is True:
+            return torch.nn.Parameter(tensor, requires_grad=data.get("grad") is True)
+        return tensor.requires_grad_(data.get("grad") is True and tensor.is_floating_point())
+    if kind == "lookup":
+        return Lookup(decode(v, depth + 1), decode(data.get("default"), depth + 1), data.get("strict") is not False)
+    if kind == "bench":
+        return _bench()
+    if kind == "other" and type(v) is str:
+        return Opaque(v)
+    raise BadData(f"unknown value kind {kind!r}")
+
+
+MUTABLE = (list, dict, deque, torch.Tensor, Lookup)
+
+
+def after(value):
+    """What the call did to a mutable argument, as plain data (None for the others)."""
+    if type(value) is Lookup:
+        return encode(value.calls)
+    return encode(value) if type(value) in (list, dict, deque, torch.Tensor, torch.nn.Parameter) else None
+
+
+def write_back(original, data) -> None:
+    """Make the check's own copy of an argument look like the learner's copy after the call."""
+    if data is None:
+        return
+    new = decode(data)
+    if type(original) is Lookup and type(new) is list:
+        original.calls.extend(new)
+    elif type(original) is list and type(new) is list:
+        original[:] = new
+    elif type(original) is dict and type(new) is dict:
+        original.clear()
+        original.update(new)
+    elif type(original) is deque and type(new) is deque:
+        original.clear()
+        original.extend(new)
+    elif isinstance(original, torch.Tensor) and isinstance(new, torch.Tensor) and new.shape == original.shape:
+        with torch.no_grad():
+            original.copy_(new.to(original.dtype))
+
+
+def _builtin_base(error: BaseException) -> str:
+    """The nearest built-in exception class of an error (a check may expect, say, a ValueError)."""
+    return next(c.__name__ for c in type(error).__mro__ if c.__module__ == "builtins")
+
+
+def rebuild_error(name: str) -> BaseException:
+    """An instance of the built-in exception `name` (Exception when it is not one)."""
+    cls = getattr(builtins, str(name), None)
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        try:
+            return cls()
+        except TypeError:
+            pass
+    return Exception()
+
+
+def _text(value, limit=MESSAGE_LIMIT) -> str:
+    try:
+        text = str(value)
+    except BaseException:  # noqa: BLE001 - a learner's __str__ may do anything
+        text = "?"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _probe(name: str):
+    """A probe: a function of a lesson module, `_probe_*`, that the learner's side runs on the answer."""
+    module, _, function = str(name).partition(":")
+    if not (module.startswith("nanonas.exercises.lesson") and function.startswith("_probe_")):
+        raise BadData(f"not a probe: {name!r}")
+    return getattr(importlib.import_module(module), function)
+
+
+def describe(namespace: dict, name: str) -> dict:
+    """Whether the learner defined `name`, and whether it is a function."""
+    found = namespace.get(name)
+    if found is None:
+        return {"defined": False}
+    return {"defined": True, "callable": callable(found), "shown": _text(repr(found), 120)}
+
+
+def serve(request: dict, namespace: dict) -> dict:
+    """The learner's side of one call: run it, and say in plain data what happened.
+
+    request: {"name": the learner's function, "args": [...], "kwargs": {...}, "probe": "module:_probe_x" or None}.
+    A probe is library code that calls the answer and turns what it returns (a module, a tensor that needs its
+    gradient) into plain data; it runs on the learner's side because such values cannot travel.
+    """
+    from .question import Answer, NotAttempted, Raised
+
+    name = request.get("name")
+    found = namespace.get(name)
+    if found is None:
+        return {"defined": False}
+    if not callable(found):
+        return {"defined": True, "callable": False, "shown": _text(repr(found), 120)}
+    try:
+        args = [decode(a) for a in request.get("args", [])]
+        kwargs = {str(k): decode(v) for k, v in request.get("kwargs", {}).items()}
+        answer = Answer(name, found)
+        if request.get("probe"):
+            result = _probe(request["probe"])(answer, *args, **kwargs)
+        else:
+            result = answer(*args, **kwargs)
+        return {"value": encode(result), "after": [after(a) for a in args]}
+    except NotAttempted:
+        return {"not_attempted": True}
+    except Raised as e:
+        original = e.original
+        return {"raised": _text(e), "error": _builtin_base(original), "recursion": isinstance(original, RecursionError)}
+    except RecursionError:
+        return {"raised": f"`{name}` recursed without end (RecursionError)", "error": "RecursionError"}
+    except SystemExit:
+        return {"raised": f"`{name}` called sys.exit() (or exit())", "error": "SystemExit"}
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # noqa: BLE001 - a probe's handling of a strange value failed
+        return {"raised": f"checking what `{name}` returned failed with {type(e).__name__}: {_text(e)}", "error": ""}
