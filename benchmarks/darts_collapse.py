@@ -7,12 +7,16 @@ zero), the derived architecture, how many parameter-free ops it holds, and its t
 lesson 04's rule `stop_when_free_weight_rises` (DARTS+'s idea: stop before the drift completes), applied to the
 recorded epochs: it looks only at epochs already run, so that is exactly what stopping would have given.
 
-nice -n 10 .venv/bin/python benchmarks/darts_collapse.py            # writes benchmarks/results/darts_collapse.json
-nice -n 10 .venv/bin/python benchmarks/darts_collapse.py --seeds 2  # a quick look
+nice -n 10 .venv/bin/python benchmarks/darts_collapse.py --workers 3  # writes benchmarks/results/darts_collapse.json
+nice -n 10 .venv/bin/python benchmarks/darts_collapse.py --seeds 2    # a quick look
+
+Each search runs in its own process with one torch thread; the file is rewritten after each, so an interrupted
+run resumes where it stopped.
 """
 
 import argparse
 import json
+import multiprocessing
 import statistics
 import time
 from pathlib import Path
@@ -52,6 +56,11 @@ def one_search(seed: int, arch_lr: float, epochs: int, data) -> dict:
     trace["seconds"] = round(time.perf_counter() - start, 1)
     trace["ops"] = ops
     return trace
+
+
+def job(spec) -> dict:
+    seed, arch_lr, epochs = spec
+    return {"seed": seed, "arch_lr": arch_lr, "epochs": epochs, **one_search(seed, arch_lr, epochs, load_dataset())}
 
 
 def summarise(runs: list[dict], bench: NanoBench, budgets, remedy: bool) -> list[dict]:
@@ -94,20 +103,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--arch-lrs", type=float, nargs="+", default=[3e-3, 3e-2, 1e-1])
-    parser.add_argument("--budgets", type=int, nargs="+", default=[10, 20, 50])
+    parser.add_argument("--budgets", type=int, nargs="+", default=[10, 20, 40])
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    data, bench = load_dataset("digits"), NanoBench.load("digits")
+    bench = NanoBench.load("digits")
     done = json.loads(args.out.read_text())["runs"] if args.out.exists() else []  # resumable
     runs = [r for r in done if r["epochs"] >= max(args.budgets)]
-    for arch_lr in args.arch_lrs:
-        for seed in range(args.seeds):
-            if any(r["seed"] == seed and r["arch_lr"] == arch_lr for r in runs):
-                continue
-            trace = one_search(seed, arch_lr, max(args.budgets), data)
-            runs.append({"seed": seed, "arch_lr": arch_lr, "epochs": max(args.budgets), **trace})
-            print(f"seed {seed} arch_lr {arch_lr:g}: {trace['seconds']} s, final {trace['derived'][-1]}", flush=True)
+    have = {(r["seed"], r["arch_lr"]) for r in runs}
+    jobs = [(s, lr, max(args.budgets)) for s in range(args.seeds) for lr in args.arch_lrs if (s, lr) not in have]
+    with multiprocessing.get_context("fork").Pool(
+        args.workers, initializer=torch.set_num_threads, initargs=(1,)
+    ) as pool:
+        for run in pool.imap_unordered(job, jobs):
+            runs.append(run)
+            print(f"seed {run['seed']} arch_lr {run['arch_lr']:g}: {run['seconds']} s, final {run['derived'][-1]}")
             save(args, runs, bench)
     save(args, runs, bench)
     for row in json.loads(args.out.read_text())["table"]:
@@ -119,7 +130,7 @@ def save(args, runs, bench):
     budgets = sorted(args.budgets)
     table = summarise(runs, bench, budgets, remedy=False) + summarise(runs, bench, budgets, remedy=True)
     meta = {
-        "command": "nice -n 10 .venv/bin/python benchmarks/darts_collapse.py",
+        "command": "nice -n 10 .venv/bin/python benchmarks/darts_collapse.py --workers 3",
         "table": "digits",
         "live_architectures": sum("zero" not in r["ops"] for r in bench),
         "torch_threads": 1,

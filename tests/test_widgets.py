@@ -7,6 +7,7 @@ import pytest
 
 from nanonas import OPERATIONS
 from nanonas.bench import NanoBench
+from nanonas.pareto import TIE, dominates
 from nanonas.widgets import DartsDashboard, ParetoExplorer, SearchDashboard
 
 
@@ -178,14 +179,26 @@ def test_pareto_explorer_picks_the_best_under_budget(bench):
             if not fits:
                 assert pick is None
                 continue
-            assert pick["val_accuracy"] == max(r["val_accuracy"] for r in fits)  # brute force
-            assert tuple(pick["dna"]) in front
+            best = max(r["val_accuracy"] for r in fits)  # brute force, ties (same images right) included
+            assert pick["val_accuracy"] >= best - TIE and tuple(pick["dna"]) in front
+            twins = [r for r in fits if abs(r["val_accuracy"] - pick["val_accuracy"]) < TIE]
+            assert not any(
+                dominates((0, -r["latency_b1_ms"], -r["params"]), (0, -pick["latency_b1_ms"], -pick["params"]))
+                for r in twins
+            )
+    # the learner's case: two networks with the same 98.89%, the faster and smaller one must win
+    pick = explorer.best_under(0.276, 30_000)
+    assert (pick["latency_b1_ms"], pick["params"]) == min(
+        (r["latency_b1_ms"], r["params"]) for r in records if r["dna"] in ([0, 0, 1, 2], [0, 0, 0, 1])
+    )
     pick = explorer.set_budget(latency_ms=0.1, params=5_000)
     assert pick == explorer.best_under(explorer.latency_slider.value, explorer.params_slider.value)
     star = explorer.figure.data[3]
     assert list(star.x) == [pick["latency_b1_ms"]] and list(star.y) == [pick["val_accuracy"]]
-    inside = explorer.figure.data[1]
-    assert len(inside.x) == sum(r["latency_b1_ms"] <= 0.1 and r["params"] <= 5_000 for r in records)
+    inside, live = explorer.figure.data[1], [r for r in records if "zero" not in r["ops"]]  # dead ones hidden
+    assert len(inside.x) == sum(r["latency_b1_ms"] <= 0.1 and r["params"] <= 5_000 for r in live)
+    explorer.dead_toggle.value = True  # ticking the box brings them back
+    assert len(explorer.figure.data[1].x) == sum(r["latency_b1_ms"] <= 0.1 and r["params"] <= 5_000 for r in records)
     assert " → ".join(pick["ops"]) in explorer.pick.value
     assert len(OPERATIONS) ** bench.positions == len(records)
 

@@ -6,6 +6,7 @@ import ipywidgets as W
 import plotly.graph_objects as go
 
 from ..palette import GREY, OKABE_ITO
+from ..pareto import TIE
 from .live import arrow
 
 OBJECTIVES = {"maximize": ("val_accuracy",), "minimize": ("latency_b1_ms", "params")}
@@ -13,12 +14,13 @@ OBJECTIVES = {"maximize": ("val_accuracy",), "minimize": ("latency_b1_ms", "para
 
 class ParetoExplorer:
     """Every NanoBench architecture by latency and accuracy, the exact Pareto front (accuracy vs latency vs
-    parameters), and two budget sliders that pick the best architecture under both budgets.
+    parameters), and two budget sliders that pick the best architecture under both budgets. Dead architectures
+    (those with `zero`, at chance level) are left out unless `show_dead=True` or the checkbox is ticked.
 
     `explorer.set_budget(latency_ms=0.2, params=10_000)` does without sliders what they do, and returns the pick.
     """
 
-    def __init__(self, latency_ms=None, params=None, bench=None):
+    def __init__(self, latency_ms=None, params=None, bench=None, show_dead=False):
         if bench is None:
             from ..bench import NanoBench
 
@@ -55,6 +57,9 @@ class ParetoExplorer:
         for slider in (self.latency_slider, self.params_slider):
             slider.observe(lambda _: self._draw(), names="value")
         self.pick = W.HTML("").add_class("nanonas-pick")
+        self.dead_toggle = W.Checkbox(value=show_dead, description="show dead architectures (with zero)", indent=False)
+        self.dead_toggle.add_class("nanonas-show-dead")
+        self.dead_toggle.observe(lambda _: self._draw(), names="value")
 
         hover = "%{text}<br>latency %{x:.3f} ms<br>accuracy %{y:.2%}<extra></extra>"
         label = lambda r: f"{arrow(r['ops'])}<br>{int(r['params']):,} parameters"
@@ -62,7 +67,7 @@ class ParetoExplorer:
         self.figure = go.FigureWidget(
             data=[
                 go.Scatter(
-                    name="over budget",
+                    name="over the latency budget",
                     mode="markers",
                     marker={"color": GREY, "size": 5, "opacity": 0.35},
                     hovertemplate=hover,
@@ -95,11 +100,17 @@ class ParetoExplorer:
                         "line": {"color": "black", "width": 1},
                     },
                 ),
+                go.Scatter(
+                    name="fast enough, over the parameter budget",
+                    mode="markers",
+                    marker={"color": OKABE_ITO[4], "size": 6, "symbol": "circle-open"},
+                    hovertemplate=hover,
+                ),
             ],
             layout=go.Layout(
                 title="NanoBench: accuracy vs latency",
                 xaxis_title="latency, batch of 1 (ms)",
-                yaxis_title="validation accuracy (mean of 3 seeds)",
+                yaxis_title=f"validation accuracy (mean of {len(bench.meta['recipe']['seeds'])} seeds)",
                 yaxis_tickformat=".0%",
                 width=980,
                 height=460,
@@ -108,16 +119,20 @@ class ParetoExplorer:
             ),
         )
         self._label = label
-        self.widget = W.VBox([self.latency_slider, self.params_slider, self.pick, self.figure]).add_class(
-            "nanonas-pareto-explorer"
-        )
+        self.widget = W.VBox(
+            [self.latency_slider, self.params_slider, self.dead_toggle, self.pick, self.figure]
+        ).add_class("nanonas-pareto-explorer")
         self._draw()
 
     def best_under(self, latency_ms: float, params: float) -> dict | None:
         """The most accurate architecture with latency <= `latency_ms` and parameters <= `params` (None if none
         fits). It is always on the exact front: anything that beats it on all three would fit and be as accurate."""
         fits = [r for r in self.front if r["latency_b1_ms"] <= latency_ms and r["params"] <= params]
-        return max(fits, key=lambda r: (r["val_accuracy"], -r["latency_b1_ms"], -r["params"]), default=None)
+        if not fits:
+            return None
+        top = max(r["val_accuracy"] for r in fits)
+        tied = [r for r in fits if r["val_accuracy"] >= top - TIE]  # the same images right: a tie, not a win
+        return min(tied, key=lambda r: (r["latency_b1_ms"], r["params"]))
 
     def set_budget(self, latency_ms: float | None = None, params: float | None = None) -> dict | None:
         """Move the sliders (headless use) and return the best architecture under the new budget."""
@@ -133,10 +148,15 @@ class ParetoExplorer:
         budget_ms, budget_params = self.latency_slider.value, self.params_slider.value
         fits = lambda r: r["latency_b1_ms"] <= budget_ms and r["params"] <= budget_params
         self.best = self.best_under(budget_ms, budget_params)
-        inside = [r for r in self.records if fits(r)]
-        outside = [r for r in self.records if not fits(r)]
+        shown = [r for r in self.records if self.dead_toggle.value or "zero" not in r["ops"]]
+        inside = [r for r in shown if fits(r)]
+        outside = [r for r in shown if r["latency_b1_ms"] > budget_ms]
+        too_big = [r for r in shown if r["latency_b1_ms"] <= budget_ms and r["params"] > budget_params]
+        accuracy = [r["val_accuracy"] for r in shown]
+        margin = 0.03 * (max(accuracy) - min(accuracy))
         with self.figure.batch_update():
-            for trace, records in zip(self.figure.data[:2], (outside, inside)):
+            self.figure.layout.yaxis.range = [min(accuracy) - margin, max(accuracy) + margin]  # the range shown
+            for trace, records in zip(self.figure.data[:2] + self.figure.data[4:], (outside, inside, too_big)):
                 trace.update(
                     x=[r["latency_b1_ms"] for r in records],
                     y=[r["val_accuracy"] for r in records],
@@ -160,13 +180,27 @@ class ParetoExplorer:
                     "line": {"color": OKABE_ITO[5], "dash": "dot"},
                 }
             ]
+            self.figure.layout.annotations = [
+                {
+                    "x": budget_ms,
+                    "y": 1,
+                    "xref": "x",
+                    "yref": "paper",
+                    "xanchor": "left",
+                    "yanchor": "top",
+                    "showarrow": False,
+                    "text": f" budget: {budget_ms:.3f} ms, {budget_params:,} parameters",
+                    "font": {"color": OKABE_ITO[5]},
+                }
+            ]
         if self.best is None:
             self.pick.value = "No architecture fits both budgets: loosen one of them."
             return
         b = self.best
         self.pick.value = (
-            f"Best under {budget_ms:.3f} ms and {budget_params:,} parameters ({len(inside)} of {len(self.records)} "
-            f"architectures fit): <b>{html.escape(arrow(b['ops']))}</b>, {b['val_accuracy']:.2%} validation accuracy, "
+            f"Best under {budget_ms:.3f} ms and {budget_params:,} parameters ({len(inside)} of {len(shown)} "
+            f"architectures shown fit): <b>{html.escape(arrow(b['ops']))}</b>, "
+            f"{b['val_accuracy']:.2%} validation accuracy, "
             f"{b['latency_b1_ms']:.3f} ms, {int(b['params']):,} parameters, NanoBench rank "
             f"{self.bench.rank(b['dna'])} of {len(self.records)}"
         )
