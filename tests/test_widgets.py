@@ -168,6 +168,26 @@ def test_search_dashboard_runs_darts(bench):
     assert shares == pytest.approx(result.extra["alphas"][-1][0]) and sum(shares) == pytest.approx(1)
 
 
+def test_darts_mode_has_its_own_axes_and_reset_restores_them(bench):
+    dash = SearchDashboard(bench=bench)
+    dash.run(strategy="darts", epochs=2)
+    assert dash.progress.layout.xaxis.title.text == "epoch" and list(dash.progress.data[0].x) == [1, 2]
+    assert dash.progress.layout.yaxis.title.text == "cross-entropy loss" and len(dash.progress.data[1].y) == 2
+    assert dash.gene_pool.layout.yaxis.title.text == "softmax(alphas)"
+    dash.reset()
+    assert dash.progress.layout.xaxis.title.text == "evaluations" and dash.progress.layout.title.text == "Best so far"
+    assert dash.gene_pool.layout.title.text.startswith("Gene pool") and list(dash.progress.data[0].x) == []
+    dash.run(strategy="random", evaluations=5)
+    assert dash.progress.layout.yaxis.tickformat == ".0%" and dash.progress.data[0].name == "each evaluation"
+
+
+def test_a_lucky_lookup_above_the_optimum_is_named(bench):
+    dash = SearchDashboard(bench=bench)
+    result = dash.run(strategy="random", evaluations=300, seed=0)
+    lucky = result.val_accuracy > bench.best()["val_accuracy"]  # one seed's accuracy can beat every mean
+    assert lucky == ("one lucky training" in dash.status.value)
+
+
 def test_pareto_explorer_picks_the_best_under_budget(bench):
     explorer = ParetoExplorer(bench=bench)
     records = list(bench)

@@ -8,7 +8,7 @@ from .core import OPERATIONS
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 EXTRA = ["#882255", "#44AA99", "#999933", "#AA4499", "#117733", "#332288"]  # Paul Tol's: for a 9th op and beyond
-GREY, LIGHT_GREY, BLACK = "#999999", "#BBBBBB", "#000000"
+GREY, LIGHT_GREY, BLACK, WHITE = "#999999", "#BBBBBB", "#000000", "#FFFFFF"
 CONTINUOUS = "Viridis"  # perceptually uniform and colour-blind safe, for every continuous scale
 STATE_COLORS = {"running": OKABE_ITO[0], "finished": OKABE_ITO[2], "stopped": OKABE_ITO[1], "error": OKABE_ITO[5]}
 SHORT = {"conv3x3": "c3", "conv5x5": "c5", "maxpool": "mp", "skip": "sk", "zero": "0"}  # tick labels on grids

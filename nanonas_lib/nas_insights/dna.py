@@ -5,6 +5,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from nanonas import OPERATIONS, decode
+from nanonas.palette import BLACK, GREY
 
 from ._common import CONTINUOUS, as_result, load_bench, op_color, run_search, save_figure, short, subtitle
 
@@ -73,9 +74,10 @@ class ArchitectureDNA:
 
     @staticmethod
     def mutation(parent, child) -> str:
-        """What changed between two DNAs, e.g. 'position 2: skip → conv3x3'."""
+        """What changed between two DNAs, e.g. 'position 2: skip → conv3x3' (positions count from 1)."""
         ops = list(OPERATIONS)
-        changes = [f"position {i}: {ops[a]} → {ops[b]}" for i, (a, b) in enumerate(zip(parent, child)) if a != b]
+        pairs = enumerate(zip(parent, child), start=1)
+        changes = [f"position {i}: {ops[a]} → {ops[b]}" for i, (a, b) in pairs if a != b]
         return ", ".join(changes) or "no change"
 
     # -- the picture
@@ -90,7 +92,7 @@ class ArchitectureDNA:
             cols=2,
             vertical_spacing=0.09,
             horizontal_spacing=0.09,
-            subplot_titles=[f"position {p}: share of each op" for p in range(positions)]
+            subplot_titles=[f"position {p + 1}: share of each op" for p in range(positions)]
             + ["diversity: how different two members are", "lineage of the best DNA, one mutation a step"],
         )
         for p in range(positions):
@@ -107,7 +109,7 @@ class ArchitectureDNA:
                         line={"width": 0.5, "color": op_color(op)},
                         fillcolor=op_color(op),
                         meta={"position": p, "op": op},
-                        hovertemplate=f"position {p}, {op}<br>{self.unit} %{{x}}: %{{y:.0%}}<extra></extra>",
+                        hovertemplate=f"position {p + 1}, {op}<br>{self.unit} %{{x}}: %{{y:.0%}}<extra></extra>",
                     ),
                     *panel(p),
                 )
@@ -120,7 +122,7 @@ class ArchitectureDNA:
                 y=diversity,
                 name="diversity",
                 mode="lines+markers",
-                line={"color": "#000000"},
+                line={"color": BLACK},
                 hovertemplate=f"{self.unit} %{{x}}: %{{y:.2f}} positions differ<extra></extra>",
             ),
             3,
@@ -132,7 +134,7 @@ class ArchitectureDNA:
                 y=[uniform, uniform],
                 name="uniformly random DNAs",
                 mode="lines",
-                line={"color": "#999999", "dash": "dash"},
+                line={"color": GREY, "dash": "dash"},
                 hoverinfo="skip",
             ),
             3,
@@ -156,7 +158,7 @@ class ArchitectureDNA:
                 textposition="top center",
                 customdata=[[str(d), label] for d, label in zip(lineage, labels)],
                 marker={"size": 10, "color": truth, "colorscale": CONTINUOUS},
-                line={"color": "#000000"},
+                line={"color": BLACK},
                 hovertemplate="%{customdata[0]}: %{customdata[1]}<br>" + score + " %{y:.2%}<extra></extra>",
             ),
             3,
@@ -174,7 +176,8 @@ class ArchitectureDNA:
             story = f"the best DNA {'·'.join(decode(r.dna))} has no recorded parent ({r.strategy} breeds nothing)"
         fig.update_layout(
             title=subtitle(
-                f"Gene pool of {r.strategy} (seed {r.seed}): watch each position settle on one op",
+                f"Gene pool of {r.strategy} (seed {r.seed}): "
+                + ("each position settles on one op" if half is not None else "the positions stay mixed"),
                 f"Diversity went from {diversity[0]:.2f} to {diversity[-1]:.2f} positions ({speed}); {story}.",
             ),
             height=950,

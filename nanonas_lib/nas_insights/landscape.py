@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from nanonas import OPERATIONS, STRATEGIES, decode
+from nanonas.palette import GREY, OKABE_ITO, WHITE
 
 from ._common import (
     CONTINUOUS,
@@ -280,7 +281,7 @@ class SearchLandscape:
                 y=rows,
                 mode="markers",
                 name=f"local optima ({len(optima)})",
-                marker={"symbol": "circle-open", "size": 7, "color": "#FFFFFF", "line": {"width": 1.5}},
+                marker={"symbol": "circle-open", "size": 7, "color": WHITE, "line": {"width": 1.5}},
                 customdata=[" → ".join(decode(d)) for d in optima],
                 hovertemplate="local optimum: %{customdata}",
             ),
@@ -295,7 +296,7 @@ class SearchLandscape:
                 mode="markers",
                 name="global optimum",
                 hoverinfo="name",
-                marker={"symbol": "star", "size": 18, "color": "#F0E442", "line": {"width": 1.5}},
+                marker={"symbol": "star", "size": 18, "color": OKABE_ITO[6], "line": {"width": 1.5}},
             ),
             1,
             1,
@@ -313,7 +314,7 @@ class SearchLandscape:
                     name=f"{label}: {len(path)} picks",
                     legendgroup=label,
                     line={"color": color, "width": 3},
-                    marker={"size": 8, "color": color, "line": {"width": 1, "color": "#FFFFFF"}},
+                    marker={"size": 8, "color": color, "line": {"width": 1, "color": WHITE}},
                     customdata=[" → ".join(decode(d)) for d in path],
                     hovertemplate=f"{label}: %{{customdata}}",
                 ),
@@ -339,15 +340,15 @@ class SearchLandscape:
         within = f"within {100 * self.within:.1f} points"
         fig.add_hline(
             y=100 * self.within,
-            line={"dash": "dash", "color": "#999999"},
+            line={"dash": "dash", "color": GREY},
             row=1,
             col=2,
             annotation_text=within,
             annotation_position="top right",
         )
         axis = {"tickvals": list(range(n * n)), "ticktext": ticks, "tickfont": {"size": 8}}
-        fig.update_xaxes(title_text="ops at positions 2·3", tickangle=-90, constrain="domain", row=1, col=1, **axis)
-        fig.update_yaxes(title_text="ops at positions 0·1", autorange="reversed", scaleanchor="x", row=1, col=1, **axis)
+        fig.update_xaxes(title_text="ops at positions 3·4", tickangle=-90, constrain="domain", row=1, col=1, **axis)
+        fig.update_yaxes(title_text="ops at positions 1·2", autorange="reversed", scaleanchor="x", row=1, col=1, **axis)
         fig.update_xaxes(title_text="evaluations (DARTS: epochs)", type="log", row=1, col=2)
         fig.update_yaxes(title_text="gap to the optimum (accuracy points)", rangemode="tozero", row=1, col=2)
         fdc_all, fdc_live = self.fitness_distance_correlation(), self.fitness_distance_correlation(live_only=True)
@@ -355,7 +356,9 @@ class SearchLandscape:
             title=subtitle(
                 "The true fitness landscape: watch where each search's best-so-far walks",
                 f"{len(optima)} local optima (no single mutation improves them); fitness-distance correlation "
-                f"{fdc_all:+.2f} over all, {fdc_live:+.2f} over live architectures (without 'zero').",
+                f"{fdc_all:+.2f} over all, {fdc_live:+.2f} over live architectures (without 'zero'). Grid labels: "
+                + ", ".join(f"{short(op)} = {op}" for op in OPERATIONS)
+                + ".",
             ),
             height=720,
             legend={"orientation": "h", "y": -0.22},

@@ -5,6 +5,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
+from nanonas.palette import BLACK, LIGHT_GREY
 from nanonas.pareto import hypervolume_2d, pareto_front
 
 from ._common import CONTINUOUS, as_result, check_space, load_bench, run_search, save_figure, subtitle
@@ -102,7 +103,7 @@ class ParetoAnalyzer:
                 y=[r["val_accuracy"] for r in records],
                 mode="markers",
                 name=f"all {len(records)} architectures",
-                marker={"size": 5, "color": "#BBBBBB"},
+                marker={"size": 5, "color": LIGHT_GREY},
                 customdata=[" → ".join(r["ops"]) for r in records],
                 hovertemplate="%{customdata}<br>%{y:.2%}, %{x:.4g}<extra></extra>",
             ),
@@ -134,8 +135,8 @@ class ParetoAnalyzer:
                 y=[r["val_accuracy"] for r in exact],
                 mode="lines+markers",
                 name=f"exact Pareto front ({len(exact)})",
-                line={"color": "#000000", "shape": "hv", "dash": "dot"},
-                marker={"symbol": "diamond-open", "size": 11, "color": "#000000"},
+                line={"color": BLACK, "shape": "hv", "dash": "dot"},
+                marker={"symbol": "diamond-open", "size": 11, "color": BLACK},
                 customdata=[str(r["dna"]) for r in exact],
                 hovertemplate="exact front: %{customdata}<extra></extra>",
             ),
@@ -158,7 +159,7 @@ class ParetoAnalyzer:
         )
         fig.add_hline(
             y=1,
-            line={"dash": "dot", "color": "#000000"},
+            line={"dash": "dot", "color": BLACK},
             row=1,
             col=2,
             annotation_text="exact front",

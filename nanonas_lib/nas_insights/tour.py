@@ -66,7 +66,7 @@ def explore_nas_concepts(path=None, *, bench=None, seed: int = 0):
         pages = [
             widgets.VBox([widgets.HTML(f"<p>{html.escape(text)}</p>"), go.FigureWidget(fig)]) for _, text, fig in stops
         ]
-        return widgets.Tab(children=pages, titles=[title for title, _, _ in stops])
+        return widgets.Tab(children=pages, titles=[title for title, _, _ in stops]).add_class("nanonas-tour")
     path = Path(path or "nas_insights_tour.html")
     sections, toc = [], []
     for i, (title, text, fig) in enumerate(stops):

@@ -1,7 +1,9 @@
-"""Screenshots of the three dashboards for the README, taken in JupyterLab in headless Chromium.
+"""Screenshots of the three dashboards and of each tab of the guided tour for the README, taken in JupyterLab in
+headless Chromium at a laptop's width.
 
     .venv/bin/python -m tests.browser.screenshots          # writes docs/images/{search,darts}_dashboard.png,
-                                                           # docs/images/pareto_explorer.png (~1 min on 2 cores)
+                                                           # docs/images/pareto_explorer.png and
+                                                           # docs/images/tour_{1,2,3}.png (~2 min on 2 cores)
 Each dashboard runs headless first (`run()`), so the pictures show a finished search with real data.
 """
 
@@ -18,7 +20,9 @@ CELLS = [
     "search = SearchDashboard(generations=15, seed=1)\nsearch.run()\nsearch",
     "darts = DartsDashboard(epochs=15)\ndarts.run()\ndarts",
     "explorer = ParetoExplorer()\nexplorer.set_budget(latency_ms=0.2, params=8_000)\nexplorer",
+    "from nas_insights import explore_nas_concepts\nexplore_nas_concepts()",
 ]
+TOUR = ["Architecture DNA", "Search landscape", "Pareto trade-offs"]  # the tabs, in order
 SHOTS = {  # widget class -> image, and how many plotly figures it holds
     "nanonas-search-dashboard": ("search_dashboard.png", 3),
     "nanonas-darts-dashboard": ("darts_dashboard.png", 2),
@@ -35,7 +39,8 @@ def main() -> int:
         folder = Path(tmp) / "lab"
         folder.mkdir()
         write_notebook(folder / "screenshots.ipynb", CELLS)
-        with jupyter_lab(folder, ARTIFACTS / "jupyter-screenshots.log") as lab, chromium(Path(tmp) / "profile") as page:
+        log, profile = ARTIFACTS / "jupyter-screenshots.log", Path(tmp) / "profile"
+        with jupyter_lab(folder, log) as lab, chromium(profile, width=1280, height=1000) as page:
             open_and_run(page, lab, "screenshots.ipynb")
             for css, (name, figures) in SHOTS.items():
                 widget = page.locator(f".{css}")
@@ -49,6 +54,19 @@ def main() -> int:
                 page.wait_for_timeout(1000)  # let plotly finish its transitions
                 widget.screenshot(path=str(IMAGES / name))
                 print(f"wrote {(IMAGES / name).relative_to(ROOT)}")
+            tour = page.locator(".nanonas-tour")
+            tour.wait_for(timeout=300_000)
+            for i, title in enumerate(TOUR, start=1):
+                tour.locator(".lm-TabBar-tab", has_text=title).click()
+                page.wait_for_function(  # the tab's figure drawn, with its data
+                    "() => [...document.querySelectorAll('.nanonas-tour .js-plotly-plot')]"
+                    ".filter(p => p.offsetParent && (p.data || []).length).length >= 1",
+                    timeout=60_000,
+                )
+                page.wait_for_timeout(1500)
+                tour.scroll_into_view_if_needed()
+                tour.screenshot(path=str(IMAGES / f"tour_{i}.png"))
+                print(f"wrote docs/images/tour_{i}.png ({title})")
             if errors := page_errors(page):
                 print("the page shows errors:", *errors, sep="\n", file=sys.stderr)
                 return 1

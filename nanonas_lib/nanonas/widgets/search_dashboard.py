@@ -9,6 +9,7 @@ import torch
 
 from .. import core, registry
 from ..palette import GREY, OKABE_ITO, STATE_COLORS, op_colors
+from ..pareto import TIE
 from ..registry import STRATEGIES
 from ..run import MINIMUM, Run
 from .live import LiveSearch, arrow
@@ -58,6 +59,32 @@ def option_control(name: str, value, style):
         style=style,
         layout=layout,
     )
+
+
+AXES = {  # the figures' titles and axes for a search that evaluates DNAs, and for a supernet (DARTS) by epoch
+    "eval": {
+        "progress": {
+            "title": "Best so far",
+            "xaxis_title_text": "evaluations",
+            "yaxis_title_text": "validation accuracy",
+            "yaxis_tickformat": ".0%",
+        },
+        "traces": ("each evaluation", "best so far"),
+        "gene_pool": {"title": "Gene pool: share of each op", "yaxis_title_text": "share of the population"},
+        "population": {"title": "Current population (best at top)", "yaxis_title_text": "member, ranked by fitness"},
+    },
+    "epoch": {
+        "progress": {
+            "title": "DARTS: the supernet's losses, epoch by epoch",
+            "xaxis_title_text": "epoch",
+            "yaxis_title_text": "cross-entropy loss",
+            "yaxis_tickformat": "",
+        },
+        "traces": ("training loss (weight steps)", "validation loss (alpha steps)"),
+        "gene_pool": {"title": "DARTS: softmax(alphas) per position", "yaxis_title_text": "softmax(alphas)"},
+        "population": {"title": "DARTS: the architecture it would pick now", "yaxis_title_text": ""},
+    },
+}
 
 
 def discrete_colorscale(colors) -> list:
@@ -165,6 +192,8 @@ class SearchDashboard(LiveSearch):
             ),
         )
         self._darts = None  # the last DartsEpoch, while a supernet search runs
+        self._losses = []  # (epoch, training loss, validation loss) of the supernet search under way
+        self._optimum = None  # the table's best mean accuracy, when the search looks up NanoBench
         controls = list(self.controls.values())
         half = (len(controls) + 1) // 2
         self.widget = W.VBox(
@@ -194,8 +223,21 @@ class SearchDashboard(LiveSearch):
         for name, control in self.controls.items():
             control.layout.display = None if name in used else "none"
 
+    def _axes(self, unit: str):
+        """Titles and axes for a search by evaluations ('eval') or a supernet by epochs ('epoch')."""
+        axes = AXES[unit]
+        with self.progress.batch_update():
+            self.progress.layout.update(axes["progress"])
+            self.progress.layout.xaxis.range = None
+            for trace, name in zip(self.progress.data, axes["traces"]):
+                trace.name = name
+            self.progress.data[1].line.color = OKABE_ITO[0] if unit == "eval" else OKABE_ITO[1]
+        self.gene_pool.layout.update(axes["gene_pool"])
+        self.population.layout.update(axes["population"])
+
     def _clear(self):
-        self._darts = None
+        self._darts, self._losses = None, []
+        self._axes("eval")
         with self.progress.batch_update():
             for trace in self.progress.data:
                 trace.x, trace.y = [], []
@@ -215,6 +257,7 @@ class SearchDashboard(LiveSearch):
             own["on_epoch"] = self._on_epoch
         run = Run(strategy, {"seed": seed, "evaluator": evaluator, "progress": False, **own})
         self._run = run
+        self._axes(chosen.unit)
         self.budget = 1 if chosen.unit == "epoch" else chosen.expected(run.strategy_options)  # a supernet: 1 pick
         self._optimum = run.bench.best()["val_accuracy"] if run.bench is not None else None
         evaluate = run.fitness.evaluator
@@ -238,6 +281,7 @@ class SearchDashboard(LiveSearch):
     def _on_epoch(self, epoch, weights, dna, train_loss, valid_loss):
         """The supernet's hook: keep the epoch, draw it, and stop here if Stop was pressed."""
         self._darts = DartsEpoch(epoch, weights, dna, train_loss, valid_loss)
+        self._losses.append((epoch + 1, train_loss, valid_loss))
         self._draw(self._run)
         self.pause()
 
@@ -251,11 +295,17 @@ class SearchDashboard(LiveSearch):
         xs = list(range(1, len(items) + 1))
         with self.progress.batch_update():
             each, best_trace, optimum = self.progress.data
-            each.x, each.y = xs, [f for _, f in items]
-            best_trace.x, best_trace.y = xs, running_max
-            if self._optimum is not None:
-                optimum.update(x=[0, self.budget], y=[self._optimum] * 2, visible=True)
-            self.progress.layout.xaxis.range = [0, max(self.budget, len(items)) + 1]
+            if self._losses:  # a supernet: its two losses per epoch (accuracy comes once, for the derived DNA)
+                epochs = run.strategy_options.get("epochs", len(self._losses))
+                each.update(x=[e for e, _, _ in self._losses], y=[t for _, t, _ in self._losses], mode="lines+markers")
+                best_trace.x, best_trace.y = [e for e, _, _ in self._losses], [v for _, _, v in self._losses]
+                self.progress.layout.xaxis.range = [0.5, epochs + 0.5]
+            else:
+                each.update(x=xs, y=[f for _, f in items], mode="markers")
+                best_trace.x, best_trace.y = xs, running_max
+                if self._optimum is not None:
+                    optimum.update(x=[0, self.budget], y=[self._optimum] * 2, visible=True)
+                self.progress.layout.xaxis.range = [0, max(self.budget, len(items)) + 1]
 
         members, shares = self._population(run, items)
         with self.population.batch_update():
@@ -268,18 +318,14 @@ class SearchDashboard(LiveSearch):
         with self.gene_pool.batch_update():
             for i, bar in enumerate(self.gene_pool.data):
                 bar.y = [row[i] for row in shares] if shares else []
-            self.gene_pool.layout.title = (
-                "DARTS: softmax(alphas) per position"
-                if self._darts
-                else (f"Gene pool: share of each op in the {len(members)} members")
+            if not self._darts:
+                self.gene_pool.layout.title = f"Gene pool: share of each op in the {len(members)} members"
+        if not self._darts:
+            self.population.layout.title = (
+                "Current population (best at top)"
+                if run.fitness.populations
+                else f"The {len(members)} latest evaluated (best at top)"
             )
-        self.population.layout.title = (
-            "DARTS: the architecture it would pick now"
-            if self._darts
-            else "Current population (best at top)"
-            if run.fitness.populations
-            else f"The {len(members)} latest evaluated (best at top)"
-        )
         self.status.value = self._status(run, state, items, running_max)
 
     def _population(self, run, items):
@@ -312,4 +358,9 @@ class SearchDashboard(LiveSearch):
             if run.bench is not None:
                 text += f" (NanoBench rank {run.bench.rank(dna)} of {len(run.bench)})"
             parts.append(text)
+            if self._optimum is not None and running_max[-1] > self._optimum + TIE:
+                parts.append(  # a lookup returns one training's accuracy: a lucky one can beat every mean
+                    f"best so far is above the optimum's mean ({self._optimum:.2%}): one lucky training, not a better "
+                    "architecture"
+                )
         return " · ".join(html.escape(p) if i else p for i, p in enumerate(parts))
