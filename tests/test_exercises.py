@@ -386,6 +386,18 @@ def test_unreadable_submission_and_the_csv(graded):
     assert any(r.endswith("partial.ipynb,0,1,0,0,0,1,10") for r in rows), rows
 
 
+def test_an_assignment_can_be_named_by_a_unique_prefix(capsys):
+    from nanonas.exercises import assignment_name
+
+    assert assignment_name("03") == assignment_name("03_evo") == "03_evolution"
+    assert [q.name for q in questions("05")] == ["dominates", "pareto_front_2d", "hypervolume", "best_under"]
+    with pytest.raises(ValueError, match="ambiguous assignment '0' .* 01_search_space, 02_architecture_dna"):
+        assignment_name("0")
+    with pytest.raises(SystemExit):
+        cli.main(["grade", "0", "x.ipynb"])
+    assert "ambiguous assignment '0'" in capsys.readouterr().err
+
+
 def test_unknown_assignment_is_an_error(capsys):
     with pytest.raises(SystemExit):
         cli.main(["grade", "03_evolve", "x.ipynb"])

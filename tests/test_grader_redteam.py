@@ -16,6 +16,7 @@ import nbformat
 import pytest
 
 from nanonas import cli
+from nanonas.exercises import grading
 from nanonas.exercises.sandbox import Sandbox
 from tests.test_notebooks import ROOT
 
@@ -285,8 +286,11 @@ def test_no_submission_reaches_another_ones_file_or_outlives_its_grading(batch):
     assert batch["book"]["sandbox"] == "bubblewrap" and batch["book"]["isolation"] == "full"
 
 
-def test_without_a_sandbox_the_gradebook_says_so(batch, monkeypatch, tmp_path):
+def test_without_a_sandbox_the_grader_grades_and_says_so(monkeypatch, tmp_path):
     """When bubblewrap is missing the grader still grades, and says loudly that isolation was reduced."""
     monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap, no prlimit on the PATH
     sandbox = Sandbox.find()
-    assert not sandbox.isolated and "not installed" in sandbox.reason
+    assert not sandbox.isolated and "bubblewrap (bwrap) is not installed" in sandbox.reason
+    result = grading.grade_submission(LESSON, ROOT / "solutions" / f"{LESSON}.ipynb", timeout=60, sandbox=sandbox)
+    assert result["points"] == result["max_points"] == 8, result
+    assert "WARNING: isolation reduced: bubblewrap (bwrap) is not installed" in result["notes"][-1]

@@ -38,9 +38,9 @@ def _check_is_dead(answer, seed):
             if positions < 6
             else [[0, 1, 2, 3, 3, 4], [4, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1], [0, 1, 2, 3, 2, 1]]
         )
-        for dna in space:
-            dna = list(dna)
-            got, want = answer(list(dna)), REFERENCE.is_dead(dna)
+        dnas = [list(dna) for dna in space]
+        for dna, got in zip(dnas, answer.each([(list(dna),) for dna in dnas])):
+            want = REFERENCE.is_dead(dna)
             expect(got in (True, False), f"is_dead({dna}) returned {show(got)}; return True or False.")
             if want:
                 expect(
@@ -81,9 +81,9 @@ def _check_receptive_field(answer, seed):
         f"receptive_field([1, 1, 1, 1]) returned {show(answer([1, 1, 1, 1]))}: four "
         "conv5x5 after the stem's 3×3 conv see 3 + 4·4 = 19 pixels.",
     )
-    off = set()
-    for dna in itertools.product(range(len(OPERATIONS)), repeat=4):
-        got, want = answer(list(dna)), REFERENCE.receptive_field(list(dna))
+    off, dnas = set(), list(itertools.product(range(len(OPERATIONS)), repeat=4))
+    for dna, got in zip(dnas, answer.each([(list(dna),) for dna in dnas])):
+        want = REFERENCE.receptive_field(list(dna))
         if want == 0:
             expect(
                 got == 0,

@@ -6,6 +6,7 @@ import random
 
 from ..core import OPERATIONS, check_dna, decode
 from .question import Question, Raised, Wrong, expect, reference, show
+from .remote import Rng
 
 OPS = list(OPERATIONS)
 
@@ -24,9 +25,9 @@ def _random_parents(n=300, seed=0):
 
 
 def _check_encode(answer, seed):
-    for dna in itertools.product(range(len(OPS)), repeat=4):
+    dnas = list(itertools.product(range(len(OPS)), repeat=4))
+    for dna, got in zip(dnas, answer.each([(list(decode(dna)),) for dna in dnas])):
         names = decode(dna)
-        got = answer(list(names))
         expect(isinstance(got, list), f"encode({names}) returned {show(got)}; a DNA is a plain list of ints.")
         expect(
             got == list(dna),
@@ -53,9 +54,12 @@ def _check_encode(answer, seed):
 
 
 def _check_mutate(answer, base):
-    for seed, parent in enumerate(_random_parents(seed=base), start=base):
-        before = list(parent)
-        child = answer(parent, random.Random(seed))
+    originals = _random_parents(seed=base)
+    seeds = range(base, base + len(originals))
+    calls = [(list(parent), Rng(seed)) for seed, parent in zip(seeds, originals)]
+    children = []
+    for seed, before, (parent, _), child in zip(seeds, originals, calls, answer.each(calls)):
+        children.append(child)
         expect(
             parent == before,
             f"your mutate changed the parent {before} in place (seed {seed}); copy it first: child = list(dna).",
@@ -79,14 +83,15 @@ def _check_mutate(answer, base):
             f"your mutate changed {changed} positions of {parent} (seed {seed}, child {child}); "
             "a point mutation changes exactly one.",
         )
-        again = answer(list(parent), random.Random(seed))
+    again = [(list(parent), Rng(seed)) for seed, parent in zip(seeds, originals)]
+    for seed, child, repeated in zip(seeds, children, answer.each(again)):
         expect(
-            again == child,
-            f"your mutate gave {child}, then {again} for the same seed {seed}: draw every random "
+            repeated == child,
+            f"your mutate gave {child}, then {repeated} for the same seed {seed}: draw every random "
             "choice from `rng`, not from the `random` module, so a search can be repeated.",
         )
     parent = [0, 1, 3, 2]
-    seen = {tuple(answer(parent, random.Random(base + s))) for s in range(500)}
+    seen = {tuple(child) for child in answer.each([(list(parent), Rng(base + s)) for s in range(500)])}
     expect(
         len(seen) == 16,
         f"over 500 seeds your mutate reached only {len(seen)} of the 16 neighbours of "
@@ -96,11 +101,11 @@ def _check_mutate(answer, base):
 
 def _check_crossover(answer, base):
     for a, b in [([0, 0, 0, 0], [3, 3, 2, 2]), ([0, 1, 2, 3, 4, 0], [1, 2, 3, 4, 0, 1]), ([1, 2], [3, 4])]:
-        cuts = set()
-        for seed in range(base, base + 200):
-            a0, b0 = list(a), list(b)
-            child = answer(a, b, random.Random(seed))
-            expect(a == a0 and b == b0, f"your crossover changed a parent in place (seed {seed}).")
+        cuts, seeds, children = set(), range(base, base + 200), []
+        calls = [(list(a), list(b), Rng(seed)) for seed in seeds]
+        for seed, (a1, b1, _), child in zip(seeds, calls, answer.each(calls)):
+            children.append(child)
+            expect(a1 == a and b1 == b, f"your crossover changed a parent in place (seed {seed}).")
             expect(
                 isinstance(child, list) and len(child) == len(a),
                 f"crossover({a}, {b}) returned {show(child)} for seed {seed}; return a list as long as the parents.",
@@ -111,12 +116,12 @@ def _check_crossover(answer, base):
                 f"crossover({a}, {b}) returned {child} for seed {seed}: a one-point crossover "
                 "takes the first positions from a and the rest from b, with at least one position from each.",
             )
-            again = answer(a, b, random.Random(seed))
+            cuts.add(cut)
+        for seed, child, again in zip(seeds, children, answer.each([(list(a), list(b), Rng(s)) for s in seeds])):
             expect(
                 again == child,
                 f"crossover gave {child}, then {again} for the same seed {seed}: draw the cut from `rng`.",
             )
-            cuts.add(cut)
         missing = sorted(set(range(1, len(a))) - cuts)
         expect(
             not missing,

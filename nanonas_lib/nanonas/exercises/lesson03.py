@@ -7,7 +7,7 @@ from collections import deque
 from ..bench import NanoBench
 from ..core import random_dna
 from .question import Question, Wrong, expect, reference, show
-from .remote import Lookup
+from .remote import Lookup, Rng
 
 ASSIGNMENT = "03_evolution"
 REFERENCE = reference(ASSIGNMENT)  # the solutions, read from solutions/03_evolution.ipynb
@@ -30,9 +30,9 @@ def _check_regret(answer, seed):
         f"regret(bench, {best['dna']}) returned {show(got)}, but that is the best architecture "
         "of the table: its regret is 0.",
     )
-    for _ in range(40):
-        dna = random_dna(rng)
-        got, want = answer(bench, dna), REFERENCE.regret(bench, dna)
+    dnas = [random_dna(rng) for _ in range(40)]
+    for dna, got in zip(dnas, answer.each([(bench, dna) for dna in dnas])):
+        want = REFERENCE.regret(bench, dna)
         if abs(got - want) > 1e-9:
             r = bench.query(dna)
             hint = ""
@@ -52,9 +52,8 @@ def _check_best_so_far(answer, seed):
     rng = random.Random(seed)
     cases = [[], [0.5], [0.3, 0.1, 0.4, 0.2], [0.9, 0.1, 0.1], [-1.0, -2.0, -0.5]]
     cases += [[rng.random() for _ in range(rng.randrange(1, 40))] for _ in range(20)]
-    for fitnesses in cases:
-        before = list(fitnesses)
-        got = answer(fitnesses)
+    calls = [(list(fitnesses),) for fitnesses in cases]
+    for before, (fitnesses,), got in zip(cases, calls, answer.each(calls)):
         expect(fitnesses == before, "best_so_far changed the list it was given.")
         expect(isinstance(got, list), f"best_so_far({show(before, 60)}) returned {show(got)}; return a list.")
         want = REFERENCE.best_so_far(before)
@@ -82,12 +81,11 @@ def _distinct_population(n=10, seed=0):
 def _check_tournament(answer, base):
     population, fitness = _distinct_population(seed=base)
     ordered = sorted(population, key=fitness)  # worst first
+    calls = lambda seeds, k: [([list(d) for d in population], fitness, Rng(seed), k) for seed in seeds]
     for k in (3, 2, 5):
-        winners = []
-        for seed in range(base, base + 300):
-            before = [list(d) for d in population]
-            got = answer(population, fitness, random.Random(seed), k)
-            expect(population == before, f"tournament changed the population (k={k}, seed {seed}).")
+        seeds, winners = range(base, base + 300), []
+        for seed, (given, *_), got in zip(seeds, calls(seeds, k), answer.each(calls(seeds, k))):
+            expect(given == population, f"tournament changed the population (k={k}, seed {seed}).")
             expect(
                 got in population,
                 f"tournament returned {show(got)} for k={k}, seed {seed}: return a member of the population.",
@@ -99,24 +97,24 @@ def _check_tournament(answer, base):
                 f"member for k={k}, seed {seed}; the winner is the best of {k} different members, so it can never "
                 f"be one of the {k - 1} worst.",
             )
-            again = answer(population, fitness, random.Random(seed), k)
+            winners.append(got)
+        for seed, got, again in zip(seeds, winners, answer.each(calls(seeds, k))):
             expect(
                 again == got,
                 f"tournament picked {got}, then {again} for the same seed {seed}: draw the contestants from `rng`.",
             )
-            winners.append(place)
         expect(
-            len(set(winners)) > 1,
+            len({tuple(w) for w in winners}) > 1,
             f"with k={k} your tournament always returned the same member: sample k "
             "contestants at random first, then keep the best of them.",
         )
-    for seed in range(base, base + 50):
-        got = answer(population, fitness, random.Random(seed), len(population))
+    seeds = range(base, base + 50)
+    for seed, got in zip(seeds, answer.each(calls(seeds, len(population)))):
         expect(
             got == ordered[-1],
             f"with k = the whole population (seed {seed}) tournament returned {got}, not the best member.",
         )
-    picked = {tuple(answer(population, fitness, random.Random(base + s), 1)) for s in range(300)}
+    picked = {tuple(got) for got in answer.each(calls(range(base, base + 300), 1))}
     expect(
         len(picked) == len(population),
         f"with k=1 a tournament is a uniform pick, but yours picked only "
@@ -130,12 +128,14 @@ SPREAD = [[0, 0, 0, 0], [1, 1, 1, 1], [2, 2, 2, 2], [3, 3, 3, 3], [4, 4, 4, 4], 
 
 def _check_aging_step(answer, base):
     for sample_size in (3, 2, len(SPREAD)):
-        for seed in range(base, base + 150):
+        seeds, calls = range(base, base + 150), []
+        for seed in seeds:
             order = random.Random(seed).sample(range(len(SPREAD)), len(SPREAD))
             table = {tuple(d): order[i] for i, d in enumerate(SPREAD)}  # a different fitness order each seed
-            fitness = Lookup(table, default=-1, strict=False)
-            population = deque(list(d) for d in SPREAD)
-            child = answer(population, fitness, random.Random(seed), sample_size)
+            calls.append(
+                (deque(list(d) for d in SPREAD), Lookup(table, default=-1, strict=False), Rng(seed), sample_size)
+            )
+        for seed, (population, fitness, *_), child in zip(seeds, calls, answer.each(calls)):
             expect(isinstance(child, list), f"aging_step returned {show(child)} (seed {seed}); return the child DNA.")
             after = [list(d) for d in population]
             expect(
@@ -178,11 +178,11 @@ def _check_aging_step(answer, base):
                     f"with sample_size = the whole population, the parent must be the "
                     f"best member; aging_step mutated the #{len(SPREAD) - rank} best (seed {seed}).",
                 )
-    ranks = set()
-    for seed in range(base, base + 100):
-        population = deque(list(d) for d in SPREAD)
-        table = {tuple(d): i for i, d in enumerate(SPREAD)}
-        child = answer(population, Lookup(table, default=-1, strict=False), random.Random(seed), 2)
+    ranks, table = set(), {tuple(d): i for i, d in enumerate(SPREAD)}
+    calls = [
+        (deque(list(d) for d in SPREAD), Lookup(table, default=-1, strict=False), Rng(base + s), 2) for s in range(100)
+    ]
+    for child in answer.each(calls):
         ranks.update(table[tuple(d)] for d in SPREAD if sum(a != b for a, b in zip(d, child)) == 1)
     expect(
         len(ranks) > 1,
@@ -196,9 +196,9 @@ def _check_aging_evolution(answer, base, seeds=200, budget=100):
     truth = {tuple(r["dna"]): r["val_accuracy"] for r in bench}  # noise-free fitness: the mean over three trainings
     lookup = lambda dna: truth[tuple(dna)]
     theirs, ours, baseline = [], [], []
-    for seed in range(base, base + seeds):
-        fitness = Lookup(truth)  # records every call
-        got = answer(fitness, random.Random(seed), population_size=10, sample_size=3, evaluations=budget)
+    runs = [(Lookup(truth), Rng(seed)) for seed in range(base, base + seeds)]  # each Lookup records its calls
+    options = dict(population_size=10, sample_size=3, evaluations=budget)
+    for seed, (fitness, _), got in zip(range(base, base + seeds), runs, answer.each(runs, **options)):
         calls = fitness.calls
         expect(
             len(calls) == budget,

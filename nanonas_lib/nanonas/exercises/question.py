@@ -1,9 +1,10 @@
 """A graded task of an exercise notebook: `q1.check()` for feedback in plain words, `q1.hint()`, `q1.solution()`.
 
-A question knows the name the learner defines (say `tournament`), how many points it is worth, a reference
-solution, and a check: a function that calls the learner's code on many inputs and raises `Wrong` with a
-sentence that says what went wrong. Checks test behaviour — properties, edge cases, the library's own
-implementation — never the text of the answer.
+A question knows the name the learner defines (say `tournament`), how many points it is worth, and a check: a
+function that calls the learner's code on many inputs and raises `Wrong` with a sentence that says what went
+wrong. Checks test behaviour — properties, edge cases, the library's own implementation, the reference solution
+(read from the solution notebook) — never the text of the answer. A check calls the learner's function through a
+`Call`, with plain data both ways (remote.py): in this process for `q1.check()`, in a sandboxed one when grading.
 """
 
 import html
@@ -87,10 +88,28 @@ class Call:
         """Run the lesson's kernel-side probe `probe` (a `_probe_*` function) on the answer; plain data back."""
         return self._call(f"{probe.__module__}:{probe.__name__}", args, kwargs)
 
+    def each(self, calls, **kwargs):
+        """Call the answer once per tuple of arguments in `calls`, all in one exchange; yield the results in order,
+        raising where the calls one by one would have raised. Mutable arguments are updated as each result comes."""
+        calls, memo = [tuple(c) for c in calls], {}
+        request = {"name": self.name, "batch": [[remote.encode(a, memo) for a in args] for args in calls]}
+        request["kwargs"] = {k: remote.encode(v, memo) for k, v in kwargs.items()}
+        reply = self.send(request)
+        replies = reply.get("batch") if type(reply) is dict else None
+        if type(replies) is not list:
+            yield self._reply(reply, ())  # an error that concerns every call (not defined, not a function)
+            return
+        for args, one in zip(calls, replies):
+            yield self._reply(one, args)
+        if len(replies) < len(calls):
+            raise Wrong(f"`{self.name}` stopped answering the check's calls.")
+
     def _call(self, probe, args, kwargs):
         request = {"name": self.name, "probe": probe, "args": [remote.encode(a) for a in args]}
         request["kwargs"] = {k: remote.encode(v) for k, v in kwargs.items()}
-        reply = self.send(request)
+        return self._reply(self.send(request), args)
+
+    def _reply(self, reply, args):
         if type(reply) is not dict or reply.get("defined") is False:
             raise Missing()
         if reply.get("callable") is False:
@@ -99,6 +118,8 @@ class Call:
             raise NotAttempted()
         if "raised" in reply:
             raise Raised(remote._text(reply["raised"], 600), remote.rebuild_error(reply.get("error")))
+        if "value" not in reply:
+            raise Wrong(f"`{self.name}` did not answer the check's call.")
         try:
             value = remote.decode(reply.get("value"))
             for arg, data in zip(args, reply.get("after") or []):

@@ -53,6 +53,16 @@ class Lookup:
         return self.table[key] if self.strict else self.table.get(key, self.default)
 
 
+class Rng:
+    """A fresh `random.Random(seed)` for the learner's function: it travels as its seed (a state is 625 numbers)."""
+
+    def __init__(self, seed: int):
+        self.seed = int(seed)
+
+    def __repr__(self):
+        return f"random.Random({self.seed})"
+
+
 @functools.cache
 def _bench():
     from ..bench import NanoBench
@@ -60,43 +70,53 @@ def _bench():
     return NanoBench.load()
 
 
-def encode(value):
-    """Plain JSON data for `value`; types other than the few a check uses become {"$": "other"}."""
+def encode(value, memo: dict | None = None):
+    """Plain JSON data for `value`; types other than the few a check uses become {"$": "other"}.
+
+    `memo` (one per request) sends a Lookup's table once: later Lookups of the same table refer to it."""
     t = type(value)
     if value is None or t in (bool, int, str):
         return value
     if t is float:
         return value if math.isfinite(value) else {TAG: "float", "v": repr(value)}
     if t is list:
-        return [encode(v) for v in value]
+        return [encode(v, memo) for v in value]
     if t in (tuple, deque):
-        return {TAG: t.__name__, "v": [encode(v) for v in value]}
+        return {TAG: t.__name__, "v": [encode(v, memo) for v in value]}
     if t is dict:
-        return {TAG: "dict", "v": [[encode(k), encode(v)] for k, v in value.items()]}
+        return {TAG: "dict", "v": [[encode(k, memo), encode(v, memo)] for k, v in value.items()]}
     if t is random.Random:
-        return {TAG: "random", "v": encode(value.getstate())}
+        return {TAG: "random", "v": encode(value.getstate(), memo)}
+    if t is Rng:
+        return {TAG: "rng", "v": value.seed}
     if t in (torch.Tensor, torch.nn.Parameter):
         data = value.detach()
         return {
             TAG: "tensor",
-            "v": encode(data.tolist()),
+            "v": encode(data.tolist(), memo),
             "dtype": str(data.dtype).removeprefix("torch."),
             "grad": bool(value.requires_grad),
             "param": t is torch.nn.Parameter,
         }
     if t is Lookup:
-        return {TAG: "lookup", "v": encode(value.table), "default": encode(value.default), "strict": value.strict}
+        out = {TAG: "lookup", "default": encode(value.default, memo), "strict": value.strict}
+        if memo is not None and id(value.table) in memo:
+            return {**out, "ref": memo[id(value.table)][0]}
+        if memo is not None:
+            memo[id(value.table)] = (len(memo), value.table)  # keep the table alive while its id is a key
+            out["id"] = len(memo) - 1
+        return {**out, "v": encode(value.table, memo)}
     if t.__name__ == "NanoBench" and t.__module__.endswith(".bench"):
         return {TAG: "bench"}
     if t.__module__ == "numpy" and hasattr(value, "item") and getattr(value, "shape", None) == ():
-        return encode(value.item())  # a numpy scalar is a number
+        return encode(value.item(), memo)  # a numpy scalar is a number
     return {TAG: "other", "v": f"{t.__module__}.{t.__qualname__}"}
 
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64, "bool": torch.bool}
 
 
-def decode(data, depth: int = 0):
+def decode(data, depth: int = 0, memo: dict | None = None):
     """The value `encode` described, built from exact types; raises BadData for anything else."""
     if depth > 100:
         raise BadData("nested too deeply")
@@ -105,40 +125,52 @@ def decode(data, depth: int = 0):
     if type(data) is float:
         return data
     if type(data) is list:
-        return [decode(v, depth + 1) for v in data]
+        return [decode(v, depth + 1, memo) for v in data]
     if type(data) is not dict or type(data.get(TAG)) is not str:
         raise BadData(f"unexpected {type(data).__name__}")
     kind, v = data[TAG], data.get("v")
     if kind == "float" and v in ("inf", "-inf", "nan"):
         return float(v)
     if kind in ("tuple", "deque") and type(v) is list:
-        return (tuple if kind == "tuple" else deque)(decode(x, depth + 1) for x in v)
+        return (tuple if kind == "tuple" else deque)(decode(x, depth + 1, memo) for x in v)
     if kind == "dict" and type(v) is list and all(type(p) is list and len(p) == 2 for p in v):
         out = {}
         for k, x in v:
-            key = decode(k, depth + 1)
+            key = decode(k, depth + 1, memo)
             try:
-                out[key] = decode(x, depth + 1)
+                out[key] = decode(x, depth + 1, memo)
             except TypeError:  # an unhashable key
                 raise BadData("a dict key is not hashable") from None
         return out
     if kind == "random":
         rng = random.Random()
         try:
-            rng.setstate(decode(v, depth + 1))
+            rng.setstate(decode(v, depth + 1, memo))
         except (TypeError, ValueError):
             raise BadData("not a random generator's state") from None
         return rng
+    if kind == "rng" and type(v) is int:
+        return random.Random(v)
     if kind == "tensor" and data.get("dtype") in DTYPES:
         try:
-            tensor = torch.tensor(decode(v, depth + 1), dtype=DTYPES[data["dtype"]])
+            tensor = torch.tensor(decode(v, depth + 1, memo), dtype=DTYPES[data["dtype"]])
         except (TypeError, ValueError, RuntimeError):
             raise BadData("not a tensor's values") from None
         if data.get("param") is True:
             return torch.nn.Parameter(tensor, requires_grad=data.get("grad") is True)
         return tensor.requires_grad_(data.get("grad") is True and tensor.is_floating_point())
     if kind == "lookup":
-        return Lookup(decode(v, depth + 1), decode(data.get("default"), depth + 1), data.get("strict") is not False)
+        memo = {} if memo is None else memo
+        if "ref" in data:
+            if data["ref"] not in memo:
+                raise BadData("a table refers to one not sent")
+            table = memo[data["ref"]]
+        else:
+            table = decode(v, depth + 1, memo)
+            if type(table) is not dict:
+                raise BadData("a lookup's table is not a dict")
+            memo[data.get("id")] = table
+        return Lookup(table, decode(data.get("default"), depth + 1, memo), data.get("strict") is not False)
     if kind == "bench":
         return _bench()
     if kind == "other" and type(v) is str:
@@ -216,7 +248,19 @@ def describe(namespace: dict, name: str) -> dict:
     return {"defined": True, "callable": callable(found), "shown": _text(repr(found), 120)}
 
 
-def serve(request: dict, namespace: dict) -> dict:
+def serve_batch(request: dict, namespace: dict) -> dict:
+    """Several calls of the same function in one exchange, in order, stopping at the first that does not return."""
+    replies, memo = [], {}
+    for args in request.get("batch") or []:
+        one = {"name": request.get("name"), "args": args, "kwargs": request.get("kwargs") or {}}
+        reply = serve(one, namespace, memo)
+        replies.append(reply)
+        if "value" not in reply:
+            break
+    return {"batch": replies}
+
+
+def serve(request: dict, namespace: dict, memo: dict | None = None) -> dict:
     """The learner's side of one call: run it, and say in plain data what happened.
 
     request: {"name": the learner's function, "args": [...], "kwargs": {...}, "probe": "module:_probe_x" or None}.
@@ -225,6 +269,8 @@ def serve(request: dict, namespace: dict) -> dict:
     """
     from .question import Answer, NotAttempted, Raised
 
+    if "batch" in request:
+        return serve_batch(request, namespace)
     name = request.get("name")
     found = namespace.get(name)
     if found is None:
@@ -232,8 +278,8 @@ def serve(request: dict, namespace: dict) -> dict:
     if not callable(found):
         return {"defined": True, "callable": False, "shown": _text(repr(found), 120)}
     try:
-        args = [decode(a) for a in request.get("args", [])]
-        kwargs = {str(k): decode(v) for k, v in request.get("kwargs", {}).items()}
+        args = [decode(a, memo=memo) for a in request.get("args", [])]
+        kwargs = {str(k): decode(v, memo=memo) for k, v in request.get("kwargs", {}).items()}
         answer = Answer(name, found)
         if request.get("probe"):
             result = _probe(request["probe"])(answer, *args, **kwargs)

@@ -14,7 +14,7 @@ import struct
 import sys
 import threading
 
-MESSAGE_LIMIT = 256 * 2**20
+MESSAGE_LIMIT = 32 * 2**20  # bytes: far above any honest reply (the largest is about 100 kB)
 
 
 def read_message(stream):
