@@ -86,3 +86,27 @@ def test_tables_load_by_name_and_unknown_names_say_what_ships():
     assert NanoBench.load("digits").meta["recipe"]["dataset"] == "digits"
     with pytest.raises(ValueError, match="no NanoBench table named 'cifar10'.*shipped ones are: digits"):
         NanoBench.load("cifar10")
+
+
+def test_the_command_line_builds_and_verifies_a_custom_table(tmp_path, capsys):
+    from nanonas.cli import main
+
+    out = str(tmp_path / "t")
+    args = ["--out", out, "--ops", "skip", "conv3x3", "--positions", "1", "--seeds", "0", "--epochs", "1"]
+    assert main(["bench", "build", *args, "--channels", "4"]) == 0
+    meta = json.loads((tmp_path / "t" / META).read_text())
+    assert meta["recipe"]["ops"] == ["skip", "conv3x3"] and meta["complete"] and meta["runs"] == 2
+    with using_ops({n: OPERATIONS[n] for n in ("skip", "conv3x3")}):
+        assert main(["bench", "verify", "--table", out, "--samples", "2"]) == 0
+    assert "largest difference 0.0000" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["bench", "build", "--out", out, "--ops", "avgpool"])
+
+
+def test_chosen_architectures_can_be_built_first(tmp_path):
+    ops = ["conv3x3", "skip"]
+    build(tmp_path, ops=ops, positions=2, seeds=(0, 1), architectures=[[1, 1]], progress=False, **TINY)
+    bench = NanoBench.load(tmp_path)
+    assert len(bench) == 1 and bench.query([1, 1])["seeds"] == [0, 1] and not bench.meta["complete"]
+    with pytest.raises(ValueError, match="architectures must be DNAs of 2 op indices in 0..1"):
+        build(tmp_path, ops=ops, positions=2, architectures=[[2, 0]], progress=False, **TINY)

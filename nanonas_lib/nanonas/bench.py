@@ -238,6 +238,7 @@ def build(
     seeds=SEEDS,
     workers: int = 1,
     limit: int | None = None,
+    architectures=None,
     costs_from=None,
     progress: bool = True,
 ) -> Path:
@@ -246,7 +247,8 @@ def build(
     The space is `ops` (default: today's OPERATIONS, with any op you added; or a list of their names; or a dict
     name -> constructor(channels)) at `positions` positions; the recipe is nano_nas's unless you change it.
     Resumable: rows are written as they finish, and building again into the same folder continues where it
-    stopped (or adds seeds). `limit` stops after that many new training runs (to build in pieces).
+    stopped (or adds seeds). `limit` stops after that many new training runs, `architectures` (a list of DNAs)
+    trains only those for now: two ways to build in pieces, the most useful first.
     `costs_from` copies costs from a table of the same networks instead of measuring them again.
     Default `out`: the package's table for `dataset`.
     """
@@ -299,7 +301,10 @@ def build(
 
     done = {(r["dna"], int(r["seed"])) for r in _complete_rows(out / RUNS, RUN_FIELDS)}
     # seed by seed: a table stopped half-way still covers the whole space, with fewer seeds
-    jobs = [(d, s) for s in seeds for d in space if (dna_key(d), s) not in done][:limit]
+    wanted = space if architectures is None else [list(d) for d in architectures]
+    if any(d not in space for d in wanted):
+        raise ValueError(f"architectures must be DNAs of {positions} op indices in 0..{len(ops) - 1}")
+    jobs = [(d, s) for s in seeds for d in wanted if (dna_key(d), s) not in done][:limit]
     used = workers if jobs else previous.get("build_workers", workers)
     write_meta(used)  # the recipe is on disk before the first row
     f, writer = _appender(out / RUNS, RUN_FIELDS)
@@ -312,10 +317,14 @@ def build(
         else:
             pool = _pool(workers, ops, spec, data)
             results = pool.imap_unordered(_train_one, jobs)
+        last = time.perf_counter()
         for row in results:
             writer.writerow(_fmt(row))
             f.flush()  # each row is on disk as soon as it is trained
             bar.update(1)
+            if time.perf_counter() - last > 60:  # the metadata keeps up, so a killed build still counts its time
+                write_meta(used)
+                last = time.perf_counter()
     finally:
         f.close()
         bar.close()

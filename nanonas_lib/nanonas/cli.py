@@ -30,6 +30,19 @@ def strategy_flags() -> dict:
     return flags
 
 
+BUILD_OPTIONS = [  # `nanonas bench build`: the space, the data and the recipe (defaults: nano_nas's own)
+    ("--dataset", str, "digits (default) or digits_variations (both embedded), or a torchvision one"),
+    ("--ops", str, "op names from OPERATIONS (default: all of them); ops written in Python: use nanonas.bench.build"),
+    ("--positions", int, "positions in the chain (default 4)"),
+    ("--seeds", int, "training seeds of every architecture (default: 0 1 2)"),
+    ("--epochs", int, "training epochs of each run (default: nano_nas's)"),
+    ("--channels", int, "channels of every layer (default: nano_nas's)"),
+    ("--lr", float, "learning rate (default: nano_nas's)"),
+    ("--batch-size", int, "batch size (default: nano_nas's)"),
+    ("--costs-from", str, "copy costs from this table (same networks) instead of measuring them"),
+]
+
+
 def _parser() -> argparse.ArgumentParser:
     from .registry import STRATEGIES
 
@@ -47,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("strategy", choices=list(STRATEGIES))
     search.add_argument("--seed", type=int, default=0)
     for name, (kind, text, many) in strategy_flags().items():
-        search.add_argument("--" + name.replace("_", "-"), type=kind, default=None, help=text, nargs="+" if many else None)
+        search.add_argument(
+            "--" + name.replace("_", "-"), type=kind, default=None, help=text, nargs="+" if many else None
+        )
     for name, (kind, text) in COMMON_HELP.items():
         search.add_argument("--" + name.replace("_", "-"), type=kind, default=None, help=text)
     search.add_argument("--download", action="store_true", help="allow downloading a torchvision dataset")
@@ -58,12 +73,18 @@ def _parser() -> argparse.ArgumentParser:
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
     build = bench_sub.add_parser("build", help="train every architecture (resumable: re-run to continue)")
     build.add_argument("--workers", type=int, default=1, help="worker processes (one core each)")
-    build.add_argument("--out", metavar="DIR", help="where to write the table (default: the package's own)")
+    build.add_argument(
+        "--out", metavar="DIR", help="where to write the table (default: the package's own for the dataset)"
+    )
     build.add_argument("--limit", type=int, help="stop after this many training runs")
+    for flag, kind, text in BUILD_OPTIONS:
+        build.add_argument(
+            flag, type=kind, default=None, nargs="+" if flag in ("--ops", "--seeds") else None, help=text
+        )
     verify = bench_sub.add_parser("verify", help="retrain sampled architectures and compare with the table")
     verify.add_argument("--samples", type=int, default=5)
     verify.add_argument("--seed", type=int, default=0)
-    verify.add_argument("--table", metavar="DIR", help="a table folder (default: the shipped one)")
+    verify.add_argument("--table", metavar="NAME|DIR", help="a shipped table's name or a folder (default: digits)")
     verify.add_argument("--tolerance", type=float, default=0.01, help="largest allowed |fresh - table| accuracy")
 
     grade = sub.add_parser("grade", help="grade exercise notebooks: a gradebook as CSV and JSON (docs/exercises.md)")
@@ -115,7 +136,13 @@ def _bench(args, parser) -> int:
     if args.bench_command == "build":
         if args.workers < 1:
             parser.error("--workers must be a positive integer")
-        out = bench.build(args.out, workers=args.workers, limit=args.limit)
+        space = {flag[2:].replace("-", "_"): getattr(args, flag[2:].replace("-", "_")) for flag, _, _ in BUILD_OPTIONS}
+        try:
+            out = bench.build(
+                args.out, workers=args.workers, limit=args.limit, **{k: v for k, v in space.items() if v is not None}
+            )
+        except ValueError as e:
+            parser.error(str(e))
         print(f"NanoBench written to {out}")
         return 0
     if args.samples < 1:
@@ -127,8 +154,8 @@ def _bench(args, parser) -> int:
     report = bench.verify(args.samples, args.seed, table)
     worst = max(abs(r["difference"]) for r in report)
     for r in report:
-        print(f"{'-'.join(r['ops']):40s} seed {r['seed']}: table {r['table']:.4f}  fresh {r['fresh']:.4f}  "
-              f"difference {r['difference']:+.4f}")  # fmt: skip
+        line = f"{'-'.join(r['ops']):40s} seed {r['seed']}: table {r['table']:.4f}  fresh {r['fresh']:.4f}  "
+        print(line + f"difference {r['difference']:+.4f}")
     print(f"largest difference {worst:.4f} (tolerance {args.tolerance})")
     return 0 if worst <= args.tolerance else 1
 
