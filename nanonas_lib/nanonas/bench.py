@@ -237,6 +237,8 @@ def build(
     batch_size: int = Task.batch_size,
     seeds=SEEDS,
     workers: int = 1,
+    executor: str = "local",
+    address=None,
     limit: int | None = None,
     architectures=None,
     costs_from=None,
@@ -250,6 +252,7 @@ def build(
     stopped (or adds seeds). `limit` stops after that many new training runs, `architectures` (a list of DNAs)
     trains only those for now: two ways to build in pieces, the most useful first.
     `costs_from` copies costs from a table of the same networks instead of measuring them again.
+    `executor='ray'` trains on Ray tasks instead of local processes (a local Ray, or the cluster at `address`).
     Default `out`: the package's table for `dataset`.
     """
     from tqdm.auto import tqdm
@@ -259,6 +262,8 @@ def build(
     for name, value in {**sizes, "workers": workers}.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    if executor not in ("local", "ray"):
+        raise ValueError(f"unknown executor {executor!r}; choose one of: local, ray")
     seeds = sorted({int(s) for s in seeds})
     if not seeds:
         raise ValueError("seeds must name at least one training seed")
@@ -309,9 +314,14 @@ def build(
     write_meta(used)  # the recipe is on disk before the first row
     f, writer = _appender(out / RUNS, RUN_FIELDS)
     bar = tqdm(total=len(jobs), desc="NanoBench: training", unit="run", disable=not progress)
-    pool = None
+    pool = ray = None
     try:
-        if workers == 1 or len(jobs) < 2:
+        if executor == "ray":  # Ray tasks, one CPU each; the ops, recipe and data reach each worker once
+            from .parallel import RayWorkers
+
+            ray = RayWorkers(_init_worker, (ops, spec, data), _train_one, workers, address)
+            results = ray.as_completed(jobs)
+        elif workers == 1 or len(jobs) < 2:
             _init_worker(ops, spec, data)
             results = map(_train_one, jobs)
         else:
@@ -330,6 +340,8 @@ def build(
         bar.close()
         if pool is not None:
             pool.terminate()
+        if ray is not None:
+            ray.close()
 
     trained = {r["dna"] for r in _read_rows(out / RUNS)}
     measured = {r["dna"] for r in _complete_rows(out / COSTS, COST_FIELDS)}

@@ -11,6 +11,9 @@ COMMON_HELP = {  # the options every strategy takes (nanonas.run.COMMON), as fla
     "train_epochs": (int, "training epochs of each evaluation"),
     "channels": (int, "channels of every layer"),
     "positions": (int, "positions in the chain"),
+    "workers": (int, "real training: evaluations side by side, one process each (default: one per core)"),
+    "executor": (str, "where the workers run: local (processes here, the default) or ray"),
+    "address": (str, "with --executor ray: auto or ray://host:10001 joins a cluster (default: a local Ray)"),
 }
 
 

@@ -7,8 +7,8 @@ import time
 
 import torch
 
-from . import registry, strategies  # noqa: F401  (importing strategies registers the ones beyond core)
-from .core import OPERATIONS, Task, accuracy, build_model, decode, evaluate, train
+from . import parallel, registry, strategies  # noqa: F401  (importing strategies registers the ones beyond core)
+from .core import OPERATIONS, Task, accuracy, build_model, decode, train
 from .data import DATASETS, load_dataset
 from .fitness import Fitness
 from .registry import Strategy
@@ -24,6 +24,9 @@ COMMON = {  # options every strategy takes, with their defaults
     "channels": Task.channels,
     "positions": Task.positions,
     "progress": True,
+    "workers": None,  # real training: DNAs trained side by side, one process and one thread each; None: one per core
+    "executor": "local",  # where the workers run: 'local' (processes here) or 'ray' (a local Ray, or a cluster)
+    "address": None,  # executor='ray' only: None starts a local Ray; 'auto' or 'ray://host:10001' joins a cluster
 }
 MINIMUM = {"population_size": 2}  # parents and children need two at least; every other count needs one
 
@@ -65,6 +68,14 @@ def check_options(strategy: Strategy, options: dict) -> tuple[dict, dict]:
     own = {k: check_option(k, options.get(k, v), v) for k, v in own.items()}
     for name in ("train_epochs", "channels", "positions", "download", "progress"):
         check_option(name, common[name], COMMON[name])
+    if common["workers"] is not None:
+        check_option("workers", common["workers"], 1)
+    if common["executor"] not in parallel.EXECUTORS:
+        raise ValueError(f"unknown executor {common['executor']!r}; choose one of: {', '.join(parallel.EXECUTORS)}")
+    address, executor = common["address"], common["executor"]
+    if address is not None and (executor != "ray" or not isinstance(address, str)):
+        got = f"{address!r} with executor={executor!r}"
+        raise ValueError(f"address is a Ray address ('auto' or 'ray://host:10001') for executor='ray'; got {got}")
     if common["dataset"] not in DATASETS:
         raise ValueError(f"unknown dataset {common['dataset']!r}; choose one of: {', '.join(DATASETS)}")
     if not isinstance(common["seed"], int) or isinstance(common["seed"], bool):
@@ -108,9 +119,12 @@ class MeasuredCosts(dict):
 
 
 class Run:
-    """One search in progress: its task, its evaluator wrapped in a Fitness, a progress bar, a clock."""
+    """One search in progress: its task, its evaluator wrapped in a Fitness, a progress bar, a clock.
 
-    def __init__(self, strategy: str, options: dict, map_fn=map):
+    Real training runs on a pool of workers (parallel.py) whose `map` the Fitness uses; `map_fn` replaces it.
+    """
+
+    def __init__(self, strategy: str, options: dict, map_fn=None):
         self.strategy = registry.get(strategy)
         common, self.strategy_options = check_options(self.strategy, options)
         self.options, self.interrupted = {**common, **self.strategy_options}, False
@@ -119,6 +133,7 @@ class Run:
         data = load_dataset(common["dataset"], download=common["download"]).to(device)
         self.task = Task(data, common["positions"], common["channels"], common["train_epochs"], seed=common["seed"])
         self.task.device = self.options["device"] = device
+        self.pool = None  # real training: the workers; lookups and your own evaluator run here
         self.bench, self.kind = self._evaluator(common["evaluator"])
         self.options["evaluator"] = self.kind
         self.bar = self._progress(common["progress"])
@@ -126,14 +141,18 @@ class Run:
         if self.strategy.unit == "epoch":  # it reports through on_epoch: record what each epoch ended with
             self.extra = {"alphas": [], "derived": [], "train_loss": [], "valid_loss": []}
             self.strategy_options["on_epoch"] = self._on_epoch(self.strategy_options.get("on_epoch"))
-        self.fitness = Fitness(self._counted(self.evaluate), map_fn)
+        self.fitness = Fitness(self._counted(self.evaluate), map_fn or (self.pool.map if self.pool else map))
         self.fitness.costs, self.fitness.cost_names = self._costs()
         self.started = time.perf_counter()
 
     def _evaluator(self, evaluator):
         """Set self.evaluate (dna -> fitness); return (the NanoBench it looks up, or None) and its kind."""
-        if isinstance(evaluator, str) and evaluator == "train":
-            self.evaluate = lambda dna: evaluate(dna, self.task)
+        if isinstance(evaluator, str) and evaluator == "train":  # on workers, one thread each, like NanoBench
+            o = self.options
+            self.pool = parallel.pool(self.task, o["workers"], o["executor"], o["address"])
+            self.evaluate = self.pool.evaluate
+            if o["executor"] == "local":
+                o["workers"] = self.pool.workers  # how many there were, for the result
             return None, "train"
         if isinstance(evaluator, str) and evaluator == "bench":
             from .bench import NanoBench
@@ -212,6 +231,9 @@ class Run:
             self.extra.update(self.strategy.run(self.fitness, self.task, **self.strategy_options) or {})
         except KeyboardInterrupt:
             self.interrupted = True  # keep the best-so-far and the history
+        finally:
+            if self.pool is not None:
+                self.pool.close()  # every worker stops here, busy or not
         return self
 
     def search_cost(self, wall: float) -> float:
@@ -230,7 +252,8 @@ class Run:
         if self.bench is not None:
             test = self.bench.query(best)["test_accuracy"]
         elif self.kind == "train":
-            test = accuracy(train(best, self.task)[0], *self.task.data.test)  # once, for the final pick
+            with parallel.one_thread():  # trained as the workers train it: the number NanoBench has
+                test = accuracy(train(best, self.task)[0], *self.task.data.test)  # once, for the final pick
         else:
             test = None
         if self.fitness.populations:

@@ -3,6 +3,12 @@
 Like the seed's evolution, but the population is a queue: each cycle samples a few members, mutates the best of
 them, appends the child and removes the *oldest* member, whatever its fitness. Ageing stops a lucky early
 architecture from staying forever, which makes the search more robust to noisy fitness.
+
+With N workers it is the asynchronous variant the paper ran on hundreds of workers: N children train at once, and
+whenever one finishes it joins the population and a new child is proposed from the population as it is then. So a
+child's parent is picked without the results of the N - 1 children still training, and the search is a different
+(equally valid) run for each N: the same seed and N give the same result, but N = 1 and N = 4 do not. Results are
+collected in the order children were proposed, not the order they finish, so a run never depends on timing.
 """
 
 import random
@@ -23,11 +29,26 @@ def regularized_evolution(
     fitness.many(population)
     fitness.log(population)
     budget = min(evaluations, len(OPERATIONS) ** task.positions)
-    for cycle in range(100 * budget):  # a cycle whose child was seen before costs nothing; stop anyway
-        if len(fitness) >= budget:
-            break
-        parent = max(rng.sample(list(population), min(sample_size, len(population))), key=fitness)
-        population.append(fitness.explore(lambda p: mutate(p, rng, mutation_rate), parent))
+    cycles = 0
+
+    def add(child):  # the child joins, the oldest leaves; every population_size cycles is a "generation"
+        nonlocal cycles
+        population.append(child)
         population.popleft()
-        if (cycle + 1) % population_size == 0:
-            fitness.log(population)  # a "generation": every population_size cycles
+        cycles += 1
+        if cycles % population_size == 0:
+            fitness.log(population)
+
+    def children():  # proposed one by one, each from the population as it is when a worker is free
+        for _ in range(100 * budget):  # a child seen before costs nothing; stop anyway
+            if len(fitness) + len(fitness.pending) >= budget:  # evaluated + in flight
+                return
+            parent = max(rng.sample(list(population), min(sample_size, len(population))), key=fitness)
+            child = fitness.new(lambda p: mutate(p, rng, mutation_rate), parent)
+            if tuple(child) in fitness:
+                add(child)  # seen before: its score is known, it joins at once
+            else:
+                yield child
+
+    for child in fitness.stream(children()):  # N workers: N children in flight
+        add(child)
