@@ -1,6 +1,6 @@
 """nanoNAS in under 200 lines: ops -> DNA -> network -> fitness -> random search, evolution, DARTS.
 
-`nano_nas` (search.py) runs any registered strategy: it checks the options, loads the data, picks the evaluator.
+`nano_nas` (run.py) runs any registered strategy: it checks the options, loads the data, picks the evaluator.
 """
 
 import random

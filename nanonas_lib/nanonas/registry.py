@@ -36,6 +36,10 @@ class Strategy:
         """The first line of its docstring."""
         return (inspect.getdoc(self.run) or self.name).splitlines()[0]
 
+    def __call__(self, fitness, task, **options):
+        """Run it directly, as a plain function: STRATEGIES['evolution'](fitness, task, generations=5)."""
+        return self.run(fitness, task, **options)
+
     def expected(self, options: dict) -> int | None:
         return None if self.budget is None else int(self.budget({**self.options, **options}))
 
