@@ -64,7 +64,7 @@ def test_every_strategy_has_a_docstring_and_known_option_kinds():
     for s in STRATEGIES.values():
         assert s.summary != s.name, f"{s.name} needs a docstring: its first line is its help text"
         for name, default in s.options.items():
-            assert default is None or isinstance(default, (int, float, tuple)), f"{s.name}.{name}"
+            assert default is None or isinstance(default, (int, float, str, tuple)), f"{s.name}.{name}"
 
 
 def test_unknown_strategy_lists_the_registered_ones():

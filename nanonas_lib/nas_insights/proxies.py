@@ -47,13 +47,19 @@ def proxy_scatter(proxy: str = "synflow", table: str = "digits") -> go.Figure:
     fig = go.Figure()
     for mask, name, color in ((live, "live", OKABE_ITO[0]), (~live, "dead (a zero cuts the chain)", OKABE_ITO[1])):
         fig.add_scatter(
-            x=x[mask], y=truth[mask], mode="markers", name=name, marker={"color": color, "size": 6, "opacity": 0.7},
-            text=["-".join(r["ops"]) for r, m in zip(records, mask) if m], hovertemplate="%{text}<br>%{y:.2%}",
+            x=x[mask],
+            y=truth[mask],
+            mode="markers",
+            name=name,
+            marker={"color": color, "size": 6, "opacity": 0.7},
+            text=["-".join(r["ops"]) for r, m in zip(records, mask) if m],
+            hovertemplate="%{text}<br>%{y:.2%}",
         )
     rho = proxies.rank_correlations(v, truth)["spearman"]
     fig.update_layout(
         title=f"{proxy} at initialisation vs accuracy after training ({table}; Spearman {rho:.2f})",
-        xaxis_title=f"{proxy} (sign · log10(1 + |value|))", yaxis_title="mean validation accuracy",
+        xaxis_title=f"{proxy} (sign · log10(1 + |value|))",
+        yaxis_title="mean validation accuracy",
         template="plotly_white",
     )
     return fig
@@ -67,14 +73,16 @@ def proxy_correlations(table: str = "digits") -> go.Figure:
         fig.add_bar(x=list(proxies.PROXIES), y=[f[p][subset] for p in proxies.PROXIES], name=subset, marker_color=color)
     fig.update_layout(
         title=f"Proxies weed out bad networks; can they pick the best? ({table}, {f['dead_share']:.0%} dead)",
-        yaxis_title="Spearman ρ with accuracy", barmode="group", template="plotly_white",
+        yaxis_title="Spearman ρ with accuracy",
+        barmode="group",
+        template="plotly_white",
     )
     return fig
 
 
 def predictor_curves(table: str = "digits", sizes=(10, 25, 50, 100, 200), draws: int = 5, seed: int = 0) -> go.Figure:
     """Kendall tau on unseen architectures of ridge and gradient boosting (one-hot, and + proxies) against the
-    number of architectures trained on; #params and synflow need no training: flat lines. ~10 s."""
+    number of architectures trained on; #params and synflow need no training: flat lines. ~20 s on a laptop CPU."""
     records, rows, truth, _ = _rows(table)
     dnas, n_ops = [r["dna"] for r in records], len(NanoBench.load(table).meta["recipe"]["ops"])
     fig, rng = go.Figure(), np.random.default_rng(seed)
@@ -91,7 +99,9 @@ def predictor_curves(table: str = "digits", sizes=(10, 25, 50, 100, 200), draws:
         tau = proxies.rank_correlations([r[p] for r in rows], truth)["kendall"]
         fig.add_scatter(x=[sizes[0], sizes[-1]], y=[tau, tau], name=f"{p} (no training)", line={"dash": dash})
     fig.update_layout(
-        title=f"How many trained architectures does a predictor need? ({table})", template="plotly_white",
-        xaxis={"title": "architectures trained (N)", "type": "log"}, yaxis_title="Kendall τ on the unseen ones",
+        title=f"How many trained architectures does a predictor need? ({table})",
+        template="plotly_white",
+        xaxis={"title": "architectures trained (N)", "type": "log"},
+        yaxis_title="Kendall τ on the unseen ones",
     )
     return fig

@@ -3,4 +3,4 @@
 To add one: write `strategies/my_search.py` with an `@strategy("my_search")` function, and import it below.
 """
 
-from . import nsga2, regularized_evolution  # noqa: F401  (each module registers its strategy)
+from . import bananas, nsga2, progressive, proxy_evolution, regularized_evolution  # noqa: F401  (each registers one)
