@@ -14,6 +14,9 @@ ASSIGNMENTS = {  # assignment (the lesson's notebook name) -> module with its qu
     "03_evolution": "lesson03",
     "04_darts": "lesson04",
     "05_pareto_tradeoffs": "lesson05",
+    "06a_grow_the_space": "lesson06a",
+    "06b_visualise_results": "lesson06b",
+    "06c_compare_searches": "lesson06c",
 }
 
 

@@ -11,6 +11,7 @@ import html
 import os
 import threading
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import torch
 
@@ -211,9 +212,13 @@ class References:
 
                 from .generate import ANSWER, find_root, solution_source
 
-                path = find_root() / "solutions" / f"{self.assignment}.ipynb"
+                folder = os.environ.get("NANONAS_SOLUTIONS") or find_root() / "solutions"
+                path = Path(folder) / f"{self.assignment}.ipynb"
                 if not path.exists():
-                    raise RuntimeError(f"the reference solutions are not available here ({path} not found)")
+                    raise RuntimeError(
+                        f"the reference solutions are not available here ({path} not found): run from the course "
+                        "folder, or set NANONAS_SOLUTIONS to the folder holding the solution notebooks"
+                    )
                 namespace = {"__name__": f"solutions.{self.assignment}"}
                 for cell in nbformat.read(path, as_version=4).cells:
                     gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id", "")

@@ -80,6 +80,8 @@ def encode(value, memo: dict | None = None):
     if t is float:
         return value if math.isfinite(value) else {TAG: "float", "v": repr(value)}
     if t is list:
+        if all(type(v) is int for v in value):  # the common case, fast: a DNA
+            return list(value)
         return [encode(v, memo) for v in value]
     if t in (tuple, deque):
         return {TAG: t.__name__, "v": [encode(v, memo) for v in value]}
@@ -125,6 +127,8 @@ def decode(data, depth: int = 0, memo: dict | None = None):
     if type(data) is float:
         return data
     if type(data) is list:
+        if all(type(v) is int for v in data):  # the common case, fast: a DNA
+            return list(data)
         return [decode(v, depth + 1, memo) for v in data]
     if type(data) is not dict or type(data.get(TAG)) is not str:
         raise BadData(f"unexpected {type(data).__name__}")
@@ -181,11 +185,14 @@ def decode(data, depth: int = 0, memo: dict | None = None):
 MUTABLE = (list, dict, deque, torch.Tensor, Lookup)
 
 
-def after(value):
-    """What the call did to a mutable argument, as plain data (None for the others)."""
+def after(value, sent=None):
+    """What the call did to a mutable argument, as plain data (None when it is not mutable, or did not change)."""
     if type(value) is Lookup:
         return encode(value.calls)
-    return encode(value) if type(value) in (list, dict, deque, torch.Tensor, torch.nn.Parameter) else None
+    if type(value) not in (list, dict, deque, torch.Tensor, torch.nn.Parameter):
+        return None
+    now = encode(value)
+    return None if now == sent else now
 
 
 def write_back(original, data) -> None:
@@ -285,7 +292,8 @@ def serve(request: dict, namespace: dict, memo: dict | None = None) -> dict:
             result = _probe(request["probe"])(answer, *args, **kwargs)
         else:
             result = answer(*args, **kwargs)
-        return {"value": encode(result), "after": [after(a) for a in args]}
+        sent = request.get("args", [])
+        return {"value": encode(result), "after": [after(a, d) for a, d in zip(args, sent)]}
     except NotAttempted:
         return {"not_attempted": True}
     except Raised as e:

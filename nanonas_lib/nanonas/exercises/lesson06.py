@@ -1,0 +1,367 @@
+"""Milestones for the beginner projects 06a–c: grow the space, visualise a table, compare searches fairly.
+
+One module for the three projects (lesson06a/b/c.py pick their part).
+
+Every answer takes plain data (lists of records {"dna": [...], "val_accuracy": ...}, lists of numbers), so the checks
+build their cases from the digits NanoBench and from random tables, and compare with the reference solutions.
+"""
+
+import math
+import random
+
+from ..bench import NanoBench
+from .question import Question, Wrong, expect, show
+from .question import reference as _reference
+
+GROW, VISUALISE, COMPARE = "06a_grow_the_space", "06b_visualise_results", "06c_compare_searches"  # the 3 projects
+REFERENCE_A, REFERENCE_B, REFERENCE_C = (_reference(a) for a in (GROW, VISUALISE, COMPARE))  # from solutions/06*
+
+
+def _digits_records():
+    return [{"dna": r["dna"], "val_accuracy": r["val_accuracy"]} for r in NanoBench.load()]
+
+
+def _random_records(rng, n_ops, positions, n=None, grid=None):
+    """A random table over a small space: every DNA (or n of them), accuracies on a grid (ties) or continuous."""
+    space = [[(i // n_ops**p) % n_ops for p in range(positions)] for i in range(n_ops**positions)]
+    if n is not None:
+        space = rng.sample(space, min(n, len(space)))
+    score = (lambda: rng.randrange(grid) / grid) if grid else rng.random
+    return [{"dna": dna, "val_accuracy": score()} for dna in space]
+
+
+def _is_number(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _close(a, b, tol=1e-9):
+    return _is_number(a) and math.isclose(a, b, rel_tol=tol, abs_tol=tol)
+
+
+# -- Part 1: grow the space
+
+
+def _check_receptive_field(answer, seed):
+    rng = random.Random(seed)
+    cases = [[], [(3, 1)], [(5, 1)], [(3, 2)], [(1, 1)], [(3, 1), (3, 1)], [(3, 1), (3, 2), (5, 1)]]
+    cases += [[(rng.choice([1, 3, 5, 7]), rng.choice([1, 2, 3])) for _ in range(rng.randrange(6))] for _ in range(80)]
+    for layers, got in zip(cases, answer.each([(list(c),) for c in cases])):
+        want = 1 + sum((k - 1) * d for k, d in layers)
+        expect(_is_number(got), f"receptive_field({layers}) returned {show(got)}; return a whole number of pixels.")
+        if got == want:
+            continue
+        hint = (
+            " A dilated kernel of size k with dilation d spans (k - 1) * d + 1 pixels."
+            if any(d > 1 for _, d in layers)
+            else ""
+        )
+        if not layers:
+            hint = " With no layer, each output pixel sees exactly one input pixel."
+        raise Wrong(f"receptive_field({layers}) returned {got}, expected {want}.{hint}")
+
+
+def _check_top_k_count(answer, seed):
+    rng = random.Random(seed)
+    cases = [(_digits_records(), op, k) for op, k in [(0, 10), (1, 10), (2, 10), (3, 25), (4, 10), (0, 1)]]
+    for _ in range(40):
+        records = _random_records(rng, rng.randrange(2, 6), rng.randrange(1, 4), grid=rng.choice([None, 5]))
+        n_ops = 1 + max(max(r["dna"]) for r in records)
+        cases.append((records, rng.randrange(n_ops), rng.randrange(1, len(records) + 2)))
+    calls = [(list(records), op, k) for records, op, k in cases]
+    for (records, op, k), got in zip(cases, answer.each(calls)):
+        want = REFERENCE_A.top_k_count(records, op, k)
+        expect(_is_number(got), f"top_k_count(records, op={op}, k={k}) returned {show(got)}; return a count.")
+        if got == want:
+            continue
+        extra = " Are you counting architectures (one each), not every position that holds the op?"
+        raise Wrong(
+            f"top_k_count(records of {len(records)} architectures, op={op}, k={k}) returned {got}, expected {want}. "
+            f"Sort by 'val_accuracy', best first (ties keep the table's order), take k, count those holding op.{extra}"
+        )
+
+
+def _check_build_hours(answer, seed):
+    rng = random.Random(seed)
+    cases = [(5, 4, 3, 1.0, 1), (7, 2, 2, 1.0, 2), (7, 3, 1, 0.75, 2), (1, 1, 1, 3600.0, 1)]
+    cases += [
+        (rng.randrange(1, 9), rng.randrange(1, 6), rng.randrange(1, 4), rng.uniform(0.1, 10), rng.randrange(1, 17))
+        for _ in range(60)
+    ]
+    for (n_ops, positions, seeds, seconds, workers), got in zip(cases, answer.each(cases)):
+        want = n_ops**positions * seeds * seconds / workers / 3600
+        args = f"build_hours({n_ops}, {positions}, {seeds}, {seconds:.3g}, {workers})"
+        expect(_is_number(got), f"{args} returned {show(got)}; return a number of hours.")
+        if not _close(got, want, 1e-9):
+            hint = (
+                " Did you mix up n_ops ** positions and positions ** n_ops?"
+                if _close(got, positions**n_ops * seeds * seconds / workers / 3600)
+                else ""
+            )
+            raise Wrong(f"{args} returned {got:.6g}, expected {want:.6g} hours.{hint}")
+
+
+# -- Part 2: visualise
+
+
+def _check_marginal(answer, seed):
+    rng = random.Random(seed)
+    cases = [(_digits_records(), p, 5) for p in range(4)]
+    for _ in range(40):
+        n_ops, positions = rng.randrange(2, 6), rng.randrange(1, 4)
+        records = _random_records(rng, n_ops, positions, n=rng.randrange(1, n_ops**positions + 1))
+        cases.append((records, rng.randrange(positions), n_ops))
+    for (records, position, n_ops), got in zip(cases, answer.each([(list(r), p, n) for r, p, n in cases])):
+        want = REFERENCE_B.marginal(records, position, n_ops)
+        call = f"marginal(records of {len(records)} architectures, position={position}, n_ops={n_ops})"
+        expect(
+            isinstance(got, list) and len(got) == n_ops, f"{call} returned {show(got)}; return a list of n_ops means."
+        )
+        for op, (g, w) in enumerate(zip(got, want)):
+            if w is None:
+                expect(
+                    g is None,
+                    f"{call}: no architecture has op {op} at position {position}, so its entry is None; got {show(g)}.",
+                )
+            elif not _close(g, w, 1e-9):
+                raise Wrong(
+                    f"{call}: the mean for op {op} is {show(g)}, expected {w:.6g} (over the architectures with op {op} "
+                    f"at position {position})."
+                )
+
+
+def _check_mean_ci(answer, seed):
+    rng = random.Random(seed)
+    cases = [[1.0, 1.0], [0.0, 1.0], [0.9, 0.95, 1.0], [0.5] * 30]
+    cases += [[rng.gauss(0.9, 0.05) for _ in range(rng.randrange(2, 60))] for _ in range(60)]
+    for values, got in zip(cases, answer.each([(list(v),) for v in cases])):
+        want = REFERENCE_B.mean_ci(values)
+        call = f"mean_ci({show(values, 80)})"
+        expect(isinstance(got, tuple) and len(got) == 3, f"{call} returned {show(got)}; return (mean, low, high).")
+        if all(_close(g, w, 1e-6) for g, w in zip(got, want)):
+            continue
+        mean = sum(values) / len(values)
+        if _close(got[0], mean, 1e-6):
+            half = (got[2] - got[1]) / 2 if _is_number(got[1]) and _is_number(got[2]) else None
+            pop = 1.96 * math.sqrt(sum((v - mean) ** 2 for v in values) / len(values) / len(values))
+            hint = (
+                " Use the sample standard deviation (divide by n - 1)."
+                if half is not None and _close(half, pop, 1e-6)
+                else ""
+            )
+            raise Wrong(
+                f"{call} returned {show(got)}, expected ({want[0]:.6g}, {want[1]:.6g}, {want[2]:.6g}): the band is "
+                f"mean ± 1.96 · sd / √n.{hint}"
+            )
+        raise Wrong(f"{call} returned {show(got)}; its mean should be {mean:.6g}.")
+
+
+def _check_interaction(answer, seed):
+    rng = random.Random(seed)
+    cases = [(_digits_records(), 0, 1, 5), (_digits_records(), 2, 3, 5)]
+    for _ in range(30):
+        n_ops, positions = rng.randrange(2, 5), rng.randrange(2, 4)
+        records = _random_records(rng, n_ops, positions, n=rng.randrange(1, n_ops**positions + 1))
+        p, q = rng.sample(range(positions), 2)
+        cases.append((records, p, q, n_ops))
+    for (records, p, q, n_ops), got in zip(cases, answer.each([(list(r), p, q, n) for r, p, q, n in cases])):
+        want = REFERENCE_B.interaction(records, p, q, n_ops)
+        call = f"interaction(records of {len(records)} architectures, p={p}, q={q}, n_ops={n_ops})"
+        ok = (
+            isinstance(got, list)
+            and len(got) == n_ops
+            and all(isinstance(row, list) and len(row) == n_ops for row in got)
+        )
+        expect(ok, f"{call} returned {show(got)}; return n_ops rows of n_ops means (row: op at p, column: op at q).")
+        for a in range(n_ops):
+            for b in range(n_ops):
+                g, w = got[a][b], want[a][b]
+                if w is None:
+                    expect(
+                        g is None,
+                        f"{call}: no architecture has op {a} at p and op {b} at q, so [{a}][{b}] is None; "
+                        f"got {show(g)}.",
+                    )
+                elif not _close(g, w, 1e-9):
+                    swapped = " (rows are the op at p, columns the op at q)" if _close(g, want[b][a] or -1) else ""
+                    raise Wrong(f"{call}: [{a}][{b}] is {show(g)}, expected {w:.6g}{swapped}.")
+
+
+# -- Part 3: compare searches
+
+
+def _check_wins_ties_losses(answer, seed):
+    rng = random.Random(seed)
+    cases = [([], []), ([1.0], [1.0]), ([2.0], [1.0]), ([0.5, 0.7, 0.9], [0.9, 0.7, 0.5])]
+    cases += [
+        ([rng.randrange(4) / 4 for _ in range(n)], [rng.randrange(4) / 4 for _ in range(n)])
+        for n in (rng.randrange(1, 40) for _ in range(60))
+    ]
+    for (a, b), got in zip(cases, answer.each([(list(a), list(b)) for a, b in cases])):
+        want = (sum(x > y for x, y in zip(a, b)), sum(x == y for x, y in zip(a, b)), sum(x < y for x, y in zip(a, b)))
+        expect(
+            isinstance(got, tuple) and len(got) == 3,
+            f"wins_ties_losses({a}, {b}) returned {show(got)}; return (wins, ties, losses).",
+        )
+        if tuple(got) != want:
+            raise Wrong(
+                f"wins_ties_losses({show(a, 60)}, {show(b, 60)}) returned {got}, expected {want}: compare run i of a "
+                "with run i of b (paired)."
+            )
+
+
+def _check_rank_biserial(answer, seed):
+    rng = random.Random(seed)
+    cases = [
+        ([1.0, 2.0, 3.0], [0.0, 0.0, 0.0]),
+        ([0.0, 0.0], [1.0, 1.0]),
+        ([1.0, 0.0], [0.0, 1.0]),
+        ([1.0, 2.0, 3.0], [2.0, 2.0, 2.0]),
+    ]
+    cases += [
+        ([rng.randrange(5) for _ in range(n)], [rng.randrange(5) for _ in range(n)])
+        for n in (rng.randrange(2, 40) for _ in range(50))
+    ]
+    cases += [([rng.gauss(0.3, 1) for _ in range(30)], [rng.gauss(0, 1) for _ in range(30)]) for _ in range(20)]
+    cases = [(a, b) for a, b in cases if any(x != y for x, y in zip(a, b))]  # all ties: no effect size defined
+    for (a, b), got in zip(cases, answer.each([(list(a), list(b)) for a, b in cases])):
+        want = REFERENCE_C.rank_biserial(a, b)
+        call = f"rank_biserial({show(a, 60)}, {show(b, 60)})"
+        expect(_is_number(got), f"{call} returned {show(got)}; return a number in [-1, 1].")
+        if _close(got, want, 1e-9):
+            continue
+        hint = ""
+        if _close(got, -want, 1e-9):
+            hint = " The sign is flipped: positive means a tends to be larger than b."
+        raise Wrong(
+            f"{call} returned {got:.6g}, expected {want:.6g}. Drop zero differences, rank the rest by |difference| "
+            "(ties share the average rank), then (sum of positive ranks - sum of negative ranks) / sum of all ranks."
+            f"{hint}"
+        )
+
+
+def _check_returned_true(answer, seed):
+    rng = random.Random(seed)
+    cases = [
+        ([0.5], [0.5], 1),
+        ([0.9, 0.8], [0.7, 0.95], 2),
+        ([0.9, 0.8], [0.7, 0.95], 1),
+        ([0.8, 0.9, 0.9], [0.1, 0.2, 0.3], 3),
+    ]
+    for _ in range(60):
+        n = rng.randrange(1, 40)
+        true = [rng.random() for _ in range(n)]
+        noisy = [t + rng.gauss(0, 0.2) if rng.random() < 0.8 else round(t, 1) for t in true]
+        cases.append((noisy, true, rng.randrange(1, n + 1)))
+    for (noisy, true, budget), got in zip(cases, answer.each([(list(n), list(t), b) for n, t, b in cases])):
+        want = REFERENCE_C.returned_true(noisy, true, budget)
+        call = f"returned_true({show(noisy, 60)}, {show(true, 60)}, budget={budget})"
+        expect(
+            _is_number(got),
+            f"{call} returned {show(got)}; return the true accuracy of the architecture the search returns.",
+        )
+        if _close(got, want, 0):
+            continue
+        if _close(got, max(true[:budget]), 0):
+            raise Wrong(
+                f"{call} returned the best *true* score, {got}; the search cannot see it: it returns the one "
+                f"whose *noisy* score is highest ({want})."
+            )
+        raise Wrong(
+            f"{call} returned {got}, expected {want}: among the first `budget` evaluations, take the highest noisy "
+            "score (the first one on a tie) and return its true score."
+        )
+
+
+PART_A = [
+    Question(
+        assignment=GROW,
+        number=1,
+        name="receptive_field",
+        title="What a chain of convolutions sees",
+        points=1,
+        test=_check_receptive_field,
+        hint_text="Each layer (k, d) widens the view by (k - 1) * d pixels; start from 1 pixel.",
+    ),
+    Question(
+        assignment=GROW,
+        number=2,
+        name="top_k_count",
+        title="Does an op enter the top k?",
+        points=2,
+        test=_check_top_k_count,
+        hint_text="sorted(records, key=lambda r: r['val_accuracy'], reverse=True)[:k] keeps ties in order; "
+        "then count the records with op in r['dna'].",
+    ),
+    Question(
+        assignment=GROW,
+        number=3,
+        name="build_hours",
+        title="What a table costs to build",
+        points=1,
+        test=_check_build_hours,
+        hint_text="architectures = n_ops ** positions; runs = architectures × seeds; "
+        "hours = runs × seconds_per_run / workers / 3600.",
+    ),
+]
+PART_B = [
+    Question(
+        assignment=VISUALISE,
+        number=1,
+        name="marginal",
+        title="The marginal effect of each op",
+        points=2,
+        test=_check_marginal,
+        hint_text="For each op, average r['val_accuracy'] over the records with r['dna'][position] == op; "
+        "None when there are none.",
+    ),
+    Question(
+        assignment=VISUALISE,
+        number=2,
+        name="mean_ci",
+        title="A confidence band",
+        points=2,
+        test=_check_mean_ci,
+        hint_text="statistics.mean and statistics.stdev (n - 1); half = 1.96 * sd / sqrt(n); "
+        "return (mean, mean - half, mean + half).",
+    ),
+    Question(
+        assignment=VISUALISE,
+        number=3,
+        name="interaction",
+        title="Which pairs of ops work together",
+        points=2,
+        test=_check_interaction,
+        hint_text="Group the records by (r['dna'][p], r['dna'][q]); cell [a][b] is the mean of group (a, b), "
+        "None if empty.",
+    ),
+]
+PART_C = [
+    Question(
+        assignment=COMPARE,
+        number=1,
+        name="wins_ties_losses",
+        title="Paired wins, ties and losses",
+        points=1,
+        test=_check_wins_ties_losses,
+        hint_text="zip(a, b) pairs run i of one search with run i of the other (same seed); count >, == and <.",
+    ),
+    Question(
+        assignment=COMPARE,
+        number=2,
+        name="rank_biserial",
+        title="An effect size for paired runs",
+        points=3,
+        test=_check_rank_biserial,
+        hint_text="d = [x - y ...] without zeros; scipy.stats.rankdata([abs(v) for v in d]) gives average ranks; "
+        "r = (sum of ranks where d > 0 - sum where d < 0) / sum of all ranks.",
+    ),
+    Question(
+        assignment=COMPARE,
+        number=3,
+        name="returned_true",
+        title="What a noisy search really returns",
+        points=2,
+        test=_check_returned_true,
+        hint_text="i = max(range(budget), key=lambda i: noisy[i]) picks the first of equal maxima; return true[i].",
+    ),
+]
