@@ -102,6 +102,7 @@ OPERATIONS_INDEX = {n: i for i, n in enumerate(OPERATIONS)}
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0, help="run only seeds from this one (to split the work)")
     parser.add_argument("--arch-lrs", type=float, nargs="+", default=[3e-3, 3e-2, 1e-1])
     parser.add_argument("--budgets", type=int, nargs="+", default=[10, 20, 40])
     parser.add_argument("--workers", type=int, default=1)
@@ -112,7 +113,12 @@ def main():
     done = json.loads(args.out.read_text())["runs"] if args.out.exists() else []  # resumable
     runs = [r for r in done if r["epochs"] >= max(args.budgets)]
     have = {(r["seed"], r["arch_lr"]) for r in runs}
-    jobs = [(s, lr, max(args.budgets)) for s in range(args.seeds) for lr in args.arch_lrs if (s, lr) not in have]
+    jobs = [
+        (s, lr, max(args.budgets))
+        for s in range(args.first_seed, args.seeds)
+        for lr in args.arch_lrs
+        if (s, lr) not in have
+    ]
     with multiprocessing.get_context("fork").Pool(
         args.workers, initializer=torch.set_num_threads, initargs=(1,)
     ) as pool:

@@ -1,6 +1,7 @@
 """The lessons as files: committed without outputs, and built the way every lesson is (COURSE.md)."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,11 @@ def test_lesson_shape(path):
     assert "What you learned" in text[-1], "a lesson ends with what was learned"
     if not path.name.startswith("00"):
         assert f"exercises/{path.name}" in text[-1], "a lesson links to its exercise notebook"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_lessons_take_their_colours_from_the_palette(path):
+    """One look across the course: an op, a strategy, a highlight has the same colour in every figure."""
+    code = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")
+    stray = re.findall(r"px\.colors\.qualitative\.\w+|[\"']#[0-9A-Fa-f]{6}[\"']|rgba?\(", code)
+    assert not stray, f"{path.name} picks its own colours ({', '.join(stray)}); use nanonas.palette"

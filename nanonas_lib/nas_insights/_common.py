@@ -1,6 +1,7 @@
 """What every insight shares: the palette (nanonas.palette), NanoBench, searches in any form, saving figures."""
 
 import importlib.util
+import textwrap
 from pathlib import Path
 
 from nanonas import OPERATIONS, SearchResult, check_dna, decode, nano_nas
@@ -73,9 +74,13 @@ def run_search(strategy: str, bench, seed: int = 0, **options) -> SearchResult:
     return nano_nas(strategy, seed=seed, evaluator=bench, progress=False, **options).search
 
 
-def subtitle(title: str, sub: str) -> dict:
-    """A layout title with a smaller line under it: what to look for, then what the data says."""
-    return {"text": title, "subtitle": {"text": sub}, "x": 0.01, "xanchor": "left"}
+def subtitle(title: str, sub: str, width: int = 110) -> dict:
+    """A layout title with smaller lines under it: what to look for, then what the data says.
+
+    Plotly never wraps a title, so the subtitle is broken into lines of at most `width` characters: a figure in a
+    notebook at a laptop's width (about 800 px) shows all of it instead of clipping it."""
+    lines = textwrap.wrap(sub, width)
+    return {"text": title, "subtitle": {"text": "<br>".join(lines)}, "x": 0.01, "xanchor": "left"}
 
 
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg", ".webp")

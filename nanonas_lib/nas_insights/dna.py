@@ -182,7 +182,7 @@ class ArchitectureDNA:
             ),
             height=950,
             legend={"title": {"text": "op"}},
-            margin={"t": 110},
+            margin={"t": 150},
         )
         return fig
 

@@ -362,7 +362,7 @@ class SearchLandscape:
             ),
             height=720,
             legend={"orientation": "h", "y": -0.22},
-            margin={"t": 110},
+            margin={"t": 150},
         )
         return fig
 

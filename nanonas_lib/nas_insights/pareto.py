@@ -178,7 +178,7 @@ class ParetoAnalyzer:
                 f"and holds {found} of its {len(exact)} architectures (accuracy up, {label} down).",
             ),
             height=620,
-            margin={"t": 110},
+            margin={"t": 150},
         )
         return fig
 
