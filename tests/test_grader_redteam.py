@@ -155,12 +155,24 @@ def _attacks(folder: Path, out: Path) -> dict:
         "        return True\n"
         "    __hash__ = float.__hash__\n\n"
     )
-    return {
+    kill = (  # in a sandbox it sees only its own processes; without one it would kill the machine's: not run then
+        "import os, signal\n"
+        "for pid in [int(p) for p in os.listdir('/proc') if p.isdigit()]:\n"
+        "    if pid != os.getpid():\n"
+        "        try:\n"
+        "            os.kill(pid, signal.SIGKILL)\n"
+        "        except OSError:\n"
+        "            pass\n"
+    )
+    # Without a sandbox these would reach the machine's other processes and folders: they run only in one.
+    hostile = {"kill_neighbours": _exercise(added=[kill]), "daemon": _exercise(added=[daemon])}
+    if not SANDBOX.isolated:
+        hostile, forge = {}, forge.split("for path in glob.glob('/proc/*/cwd')")[0]
+    return hostile | {
         "forged_verdict": _exercise(added=[forge.replace("BODY", "json.dumps(verdict)")]),
         "batch_abort": _exercise(added=[forge.replace("BODY", "'{ not json'")]),
         "copy_classmate": _exercise(added=[copy_classmate], after="q4_answer"),
         "overwrite_classmate": _exercise(added=[overwrite]),
-        "daemon": _exercise(added=[daemon]),
         "patched_checks": _exercise(answers=wrong, added=[patch], after="setup"),
         "imported_references": _exercise(answers=imported),
         "stack_peek": _exercise(
@@ -218,7 +230,7 @@ def test_the_gradebook_is_written_for_everyone(batch):
     names = {p.stem for p in batch["folder"].glob("*.ipynb")} | {"absent"}
     assert set(batch["results"]) == names
     assert len(batch["csv"].splitlines()) == len(names) + 1
-    assert batch["seconds"] < 600, "the batch runs in a few minutes"
+    assert batch["seconds"] < 1200, "the batch ends (a few minutes on 2 quiet cores; much longer only when busy)"
 
 
 def test_the_solution_and_the_exercise_keep_their_grades(batch):
@@ -232,7 +244,6 @@ ATTACKS = [
     "batch_abort",
     "copy_classmate",
     "overwrite_classmate",
-    "daemon",
     "patched_checks",
     "imported_references",
     "stack_peek",
@@ -240,7 +251,7 @@ ATTACKS = [
     "huge_feedback",
     "endless_loop",
     "memory_hog",
-]
+] + (["kill_neighbours", "daemon"] if SANDBOX.isolated else [])
 
 
 @pytest.mark.parametrize("attack", ATTACKS)

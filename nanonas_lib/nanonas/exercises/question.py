@@ -308,6 +308,8 @@ class Question:
 
     def check(self) -> None:
         """Check your answer and say, in words, what is right or wrong."""
+        if os.environ.get("NANONAS_GRADING"):
+            return  # in the grader's sandbox: the grader checks every task itself, from outside
         v = self.verdict()
         titles = {CORRECT: "✓ Correct", INCORRECT: "✗ Not yet", NOT_ATTEMPTED: "○ Not attempted", MISSING: "? Missing"}
         display(Feedback(f"{titles[v.status]} (q{self.number}, {self.points} pt)", v.feedback, v.status))
