@@ -110,3 +110,10 @@ def test_chosen_architectures_can_be_built_first(tmp_path):
     assert len(bench) == 1 and bench.query([1, 1])["seeds"] == [0, 1] and not bench.meta["complete"]
     with pytest.raises(ValueError, match="architectures must be DNAs of 2 op indices in 0..1"):
         build(tmp_path, ops=ops, positions=2, architectures=[[2, 0]], progress=False, **TINY)
+
+
+def test_building_a_finished_table_again_changes_nothing(tmp_path):
+    build(tmp_path, ops=["skip"], positions=1, seeds=(0,), progress=False, **TINY)
+    before = {name: (tmp_path / name).read_bytes() for name in (RUNS, COSTS, META)}
+    build(tmp_path, ops=["skip"], positions=1, seeds=(0,), progress=False, **TINY)
+    assert {name: (tmp_path / name).read_bytes() for name in (RUNS, COSTS, META)} == before

@@ -311,7 +311,8 @@ def build(
         raise ValueError(f"architectures must be DNAs of {positions} op indices in 0..{len(ops) - 1}")
     jobs = [(d, s) for s in seeds for d in wanted if (dna_key(d), s) not in done][:limit]
     used = workers if jobs else previous.get("build_workers", workers)
-    write_meta(used)  # the recipe is on disk before the first row
+    if jobs or not previous:
+        write_meta(used)  # the recipe is on disk before the first row
     f, writer = _appender(out / RUNS, RUN_FIELDS)
     bar = tqdm(total=len(jobs), desc="NanoBench: training", unit="run", disable=not progress)
     pool = ray = None
@@ -359,7 +360,8 @@ def build(
     finally:
         f.close()
         torch.set_num_threads(threads)
-    write_meta(used)
+    if jobs or todo or not previous:  # a finished table keeps its date, machine and versions
+        write_meta(used)
     return out
 
 
