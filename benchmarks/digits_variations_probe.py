@@ -63,7 +63,9 @@ def table_top(n: int, epochs_list, workers: int) -> None:
 
     bench = NanoBench.load("digits_variations")
     top = [r["dna"] for r in bench if "zero" not in r["ops"]][:n]
-    lines = ["| epochs | τ seed 3 vs seed 4 | τ table mean vs fresh mean | mean |seed 3 − seed 4| | seconds |"]
+    lines = [
+        "| epochs | τ seed 3 vs seed 4 | τ table mean vs fresh mean | mean gap between seed 3 and seed 4 | seconds |"
+    ]
     lines.append("|---|---|---|---|---|")
     for epochs in epochs_list:
         t = time.perf_counter()

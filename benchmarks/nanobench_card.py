@@ -116,6 +116,12 @@ def why(name: str, bench: NanoBench) -> list[str]:
                     "",
                     *top.read_text().splitlines(),
                     "",
+                    "It is the noise of one evaluation: two fresh seeds of today's recipe do not agree on the order "
+                    "of the top 10% at all, while the table's 3-seed means do better against the fresh 2-seed means. "
+                    "Twice the epochs (twice the cost per evaluation) help only a little, and rank the top "
+                    "differently from 10 epochs (the 20-epoch row compares across recipes). At this cost the top "
+                    "10% is a plateau on both tables; what digits_variations adds is the spread below it.",
+                    "",
                 ]
                 if top.exists()
                 else []
