@@ -1,0 +1,126 @@
+"""Projects 06a-c: the milestones tell wrong answers apart in plain words, and the shipped grown table is what the
+notebook and benchmarks/projects06.py say it is."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from nanonas.bench import NanoBench
+from nanonas.exercises import questions
+from nanonas.exercises.question import CORRECT, INCORRECT
+
+ROOT = Path(__file__).resolve().parents[1]
+GROWN = ROOT / "benchmarks" / "results" / "projects06_grown"
+
+
+def verdict(assignment, name, fn):
+    q = next(q for q in questions(assignment) if q.name == name)
+    return q.bind({name: fn}).verdict()
+
+
+WRONG = [
+    ("06a", "receptive_field", lambda layers: 1 + sum(k - 1 for k, d in layers), "dilat"),
+    ("06a", "top_k_count", lambda records, op, k: sum(r["dna"].count(op) for r in records[:k]), "val_accuracy"),
+    ("06a", "build_hours", lambda n, p, s, sec, w: p**n * s * sec / w / 3600, "n_ops ** positions"),
+    ("06b", "marginal", lambda records, position, n_ops: [0.0] * n_ops, "the mean for op"),
+    ("06b", "mean_ci", lambda v: (sum(v) / len(v), min(v), max(v)), "1.96"),
+    ("06b", "interaction", lambda records, p, q, n: [[0.5] * n for _ in range(n)], "expected"),
+    ("06c", "wins_ties_losses", lambda a, b: (len(a), 0, 0), "paired"),
+    ("06c", "rank_biserial", lambda a, b: -1.0 if sum(a) > sum(b) else 1.0, "expected"),
+    ("06c", "returned_true", lambda noisy, true, budget: max(true[:budget]), "cannot see it"),
+]
+
+
+@pytest.mark.parametrize("assignment, name, fn, words", WRONG, ids=[w[1] for w in WRONG])
+def test_wrong_answers_are_told_what_is_wrong(assignment, name, fn, words):
+    v = verdict(assignment, name, fn)
+    assert v.status == INCORRECT and words in v.feedback, v.feedback
+
+
+def test_a_sign_flip_and_an_off_by_one_are_named():
+    flipped = verdict("06c", "rank_biserial", lambda a, b: -_rank_biserial(a, b))
+    assert flipped.status == INCORRECT and "sign is flipped" in flipped.feedback
+    population_sd = verdict("06b", "mean_ci", _mean_ci_population)
+    assert population_sd.status == INCORRECT and "n - 1" in population_sd.feedback
+
+
+def test_answers_written_another_way_pass():
+    """Any correct answer passes: numpy for the band, a loop with sorting for the effect size."""
+    import numpy as np
+
+    def mean_ci(values):
+        v = np.asarray(values, dtype=float)
+        half = 1.96 * v.std(ddof=1) / np.sqrt(len(v))
+        return (float(v.mean()), float(v.mean() - half), float(v.mean() + half))
+
+    assert verdict("06b", "mean_ci", mean_ci).status == CORRECT
+    assert verdict("06c", "rank_biserial", _rank_biserial).status == CORRECT
+
+
+def _rank_biserial(a, b):
+    d = sorted((abs(x - y), x > y) for x, y in zip(a, b) if x != y)
+    ranks, i = {}, 0
+    while i < len(d):
+        j = i
+        while j < len(d) and d[j][0] == d[i][0]:
+            j += 1
+        for k in range(i, j):
+            ranks[k] = (i + j + 1) / 2
+        i = j
+    plus = sum(ranks[k] for k, (_, pos) in enumerate(d) if pos)
+    return (2 * plus - sum(ranks.values())) / sum(ranks.values())
+
+
+def _mean_ci_population(values):
+    n, mean = len(values), sum(values) / len(values)
+    half = 1.96 * (sum((v - mean) ** 2 for v in values) / n) ** 0.5 / n**0.5
+    return (mean, mean - half, mean + half)
+
+
+def test_the_shipped_grown_table_is_complete_and_built_with_the_notebooks_ops():
+    bench = NanoBench.load(GROWN)
+    recipe = bench.meta["recipe"]
+    assert bench.meta["complete"] and len(bench) == 49 and bench.meta["runs"] == 49
+    assert recipe["ops"] == ["conv3x3", "conv5x5", "maxpool", "skip", "zero", "sep_conv3x3", "dil_conv3x3"]
+    assert (recipe["positions"], recipe["seeds"], recipe["dataset"]) == (2, [0], "digits")
+    notebook = json.loads((ROOT / "notebooks" / "06a_grow_the_space.ipynb").read_text())
+    code = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
+    spec = importlib.util.spec_from_file_location("projects06", ROOT / "benchmarks" / "projects06.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    for name, fn in [("sep_conv", script.sep_conv), ("dil_conv", script.dil_conv)]:
+        body = fn.__doc__
+        assert body in code, f"the notebook's {name} differs from benchmarks/projects06.py's"
+    assert list(script.GROWN_OPS) == recipe["ops"] and script.GROWN_POSITIONS == 2
+
+
+def test_an_architecture_with_skips_is_the_shorter_network():
+    """06a reads the digits table's DNAs with `skip` at two positions as 2-position networks: seed 0 agrees."""
+    grown, digits = NanoBench.load(GROWN), NanoBench.load("digits")
+    same = digits.query([1, 2, 3, 3])["val_accuracies"][0]
+    assert grown.query([1, 2])["val_accuracies"][0] == pytest.approx(same, abs=1e-6)
+
+
+PROJECTS = sorted((ROOT / "notebooks").glob("06[a-z]_*.ipynb"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", PROJECTS, ids=lambda p: p.name)
+def test_every_number_in_a_projects_text_is_what_it_computes(path):
+    """tests/test_claims.py's check (its glob, 0[0-9]_*, does not match 06a_…), run on the projects."""
+    from tests.test_claims import claims, test_every_marked_claim_matches_what_the_lesson_computes
+
+    assert claims(path), f"{path.name} marks no claim"
+    test_every_marked_claim_matches_what_the_lesson_computes(path)
+
+
+@pytest.mark.parametrize("path", PROJECTS, ids=lambda p: p.name)
+def test_projects_have_the_course_shape(path):
+    cells = json.loads(path.read_text())["cells"]
+    text = ["".join(c["source"]) for c in cells]
+    assert cells[1]["cell_type"] == "code" and "Setup" in text[1] and "on a 2-core" in text[1]
+    assert any("You will be able to" in t for t in text) and "What you learned" in text[-1]
+    assert f"exercises/{path.name}" in text[-1] and any("Rubric" in t for t in text), "milestones and a rubric"
+    assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code"), "committed without outputs"
