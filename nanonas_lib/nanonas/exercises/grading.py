@@ -423,7 +423,7 @@ def grade_submission(
         if data is None:
             data = read_submission(submission)
         master_nb = nbformat.read(find_master(assignment, master), as_version=4)
-        seed = secrets.randbelow(10**6)
+        result["seed"] = seed = secrets.randbelow(10**6)  # the random cases: the submission never sees it
         outcome = run_submission(assignment, master_nb, data, sandbox, timeout, budget, seed)
     except ValueError as e:
         reason = f"the submission {e}"
