@@ -15,6 +15,7 @@ the derived architecture trained stand-alone). Searches select on validation acc
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -90,7 +91,7 @@ def main():
     text = "\n".join(
         [
             f"Measured with real training on the embedded {args.dataset} data, CPU, {platform.machine()}, "
-            f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores; mean ± std over seeds; "
+            f"{os.cpu_count()} cores; mean ± std over seeds; "
             "peak memory = the largest max-RSS of any run.",
             "",
             *lines,
