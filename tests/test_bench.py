@@ -11,6 +11,7 @@ import pytest
 import nanonas
 from nanonas import OPERATIONS
 from nanonas.bench import COSTS, META, RUNS, TABLES, NanoBench, build, verify
+from nanonas.pareto import TIE
 
 TABLE_DIR = TABLES / "digits"  # the shipped digits table
 
@@ -70,9 +71,9 @@ def test_pareto_front_equals_brute_force(bench, minimize):
     front = bench.pareto_front(maximize=("val_accuracy",), minimize=minimize)
     records = list(bench)
 
-    def dominates(a, b):
-        ge = a["val_accuracy"] >= b["val_accuracy"] and all(a[m] <= b[m] for m in minimize)
-        gt = a["val_accuracy"] > b["val_accuracy"] or any(a[m] < b[m] for m in minimize)
+    def dominates(a, b, tie=TIE):  # values closer than TIE are equal (rounding, not accuracy): see nanonas.pareto
+        ge = a["val_accuracy"] >= b["val_accuracy"] - tie and all(a[m] <= b[m] + tie for m in minimize)
+        gt = a["val_accuracy"] > b["val_accuracy"] + tie or any(a[m] < b[m] - tie for m in minimize)
         return ge and gt
 
     brute = [r for r in records if not any(dominates(o, r) for o in records)]
