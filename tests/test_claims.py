@@ -22,7 +22,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "notebooks").glob("0[0-9]_*.ipynb"))
 UNIT = r"(?:\s?(?:%|×|ms|s|pp|percentage points|points))?"  # what may stand between a number and its marker
-CLAIM = re.compile(r"(-?\d[\d,]*(?:\.\d+)?)" + UNIT + r"<!--\s*claim:\s*(.+?)\s*-->", re.S)
+CLAIM = re.compile(r"([-−]?\d[\d,]*(?:\.\d+)?)" + UNIT + r"<!--\s*claim:\s*(.+?)\s*-->", re.S)
 
 
 def claims(path: Path) -> list[tuple[str, str, str]]:
@@ -39,7 +39,7 @@ def claims(path: Path) -> list[tuple[str, str, str]]:
 def agrees(written: str, value: float) -> bool:
     """True when `value`, rounded to the precision of `written`, is the number written."""
     decimals = len(written.split(".")[1]) if "." in written else 0
-    return abs(float(written.replace(",", "")) - value) <= 0.5 * 10**-decimals + 1e-9
+    return abs(float(written.replace(",", "").replace("−", "-")) - value) <= 0.5 * 10**-decimals + 1e-9
 
 
 def test_claim_syntax_reads_numbers_as_written():
@@ -47,7 +47,7 @@ def test_claim_syntax_reads_numbers_as_written():
     found = [(w, e) for w, e, _ in claims_of(text)]
     assert found == [("59", "a"), ("0.28", "b"), ("1,296", "c"), ("3.7", "d")]
     assert agrees("59", 58.7) and not agrees("59", 58.4) and agrees("0.28", 0.2849) and not agrees("0.28", 0.29)
-    assert agrees("1,296", 1296) and not agrees("1,296", 1297)
+    assert agrees("1,296", 1296) and not agrees("1,296", 1297) and agrees("−0.2", -0.17) and not agrees("−0.2", 0.2)
 
 
 def claims_of(text: str):
