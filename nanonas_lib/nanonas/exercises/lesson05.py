@@ -138,7 +138,7 @@ def _check_best_under(answer, seed):
         )
         best = bench.query(want)["val_accuracy"]
         expect(
-            record["val_accuracy"] >= best,
+            record["val_accuracy"] >= best - pareto.TIE,  # the same images right (a rounding apart) is a tie
             f"best_under(bench, {budget:.4f}) returned {got} "
             f"({record['val_accuracy']:.2%}), but {want} fits too{edge} and is more accurate ({best:.2%}).",
         )
