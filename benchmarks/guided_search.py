@@ -108,11 +108,13 @@ def proxy_fractions() -> dict:
     return {name: r["fraction_of_training"] for name, r in json.loads(path.read_text())["cost"].items()}
 
 
-def table_report(name: str, runs_per: int, fractions: dict) -> tuple[dict, list[str]]:
+def table_report(name: str, runs_per: int, fractions: dict, only=None, optuna=True) -> tuple[dict, list[str]]:
     bench = NanoBench.load(name)
     data = load_dataset(bench.meta["recipe"]["dataset"])
     top, rows = top_percent(bench), {}
     for label, (strategy, options) in searchers(len(bench)).items():
+        if only is not None and not any(word in label for word in only):
+            continue
         t = time.perf_counter()
         runs, ledgers = [], []
         for seed in range(runs_per):
@@ -131,6 +133,8 @@ def table_report(name: str, runs_per: int, fractions: dict) -> tuple[dict, list[
             row["charged"] = summarise_charged(bench, [charged(h, s, f) for h, s in zip(runs, ledgers)], top)
         rows[label] = {**row, "seconds_per_run": (time.perf_counter() - t) / runs_per}
         print(f"{name}, {label}: {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+    if not optuna:
+        return rows, report_lines(name, bench, top, rows)
     t = time.perf_counter()
     runs = [run_optuna(bench, seed, RUNS_UNTIL) for seed in range(runs_per)]
     rows["Optuna TPE (outside reference)"] = {**summarise(bench, runs, top), "seconds_per_run": 0.0}
@@ -176,11 +180,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--tables", nargs="+", default=None, help="default: every shipped table that is complete")
+    parser.add_argument("--only", nargs="+", default=None, help="run only the searchers whose label has a word")
+    parser.add_argument("--no-optuna", action="store_true")
+    parser.add_argument("--out", default="guided_search", help="results file name, without extension")
     args = parser.parse_args()
     names = args.tables or [t for t in tables() if NanoBench.load(t).meta.get("complete")]
     fractions, started, results, text = proxy_fractions(), time.perf_counter(), {}, []
     for name in names:
-        results[name], lines = table_report(name, args.runs, fractions)
+        results[name], lines = table_report(name, args.runs, fractions, args.only, not args.no_optuna)
         text += [*lines, ""]
     text = [
         f"Guided searches on NanoBench: {args.runs} seeded runs per searcher and table, definitions and baselines "
@@ -194,8 +201,8 @@ def main():
     ]
     print("\n".join(text))
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "guided_search.md").write_text("\n".join(text) + "\n")
-    (RESULTS / "guided_search.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+    (RESULTS / f"{args.out}.md").write_text("\n".join(text) + "\n")
+    (RESULTS / f"{args.out}.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
 
 
 if __name__ == "__main__":
