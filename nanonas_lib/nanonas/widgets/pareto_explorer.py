@@ -112,7 +112,7 @@ class ParetoExplorer:
                 xaxis_title="latency, batch of 1 (ms)",
                 yaxis_title=f"validation accuracy (mean of {len(bench.meta['recipe']['seeds'])} seeds)",
                 yaxis_tickformat=".0%",
-                width=820,  # fits a notebook at a laptop's width (JupyterLab at 1280 px)
+                width=980,
                 height=460,
                 margin={"t": 50, "b": 50},
                 legend={"x": 1, "xanchor": "right", "y": 0, "yanchor": "bottom"},
