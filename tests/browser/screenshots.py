@@ -1,5 +1,5 @@
 """Screenshots of the three dashboards and of each tab of the guided tour for the README, taken in JupyterLab in
-headless Chromium at a laptop's width.
+headless Chromium (1500 px wide).
 
     .venv/bin/python -m tests.browser.screenshots          # writes docs/images/{search,darts}_dashboard.png,
                                                            # docs/images/pareto_explorer.png and
@@ -40,7 +40,7 @@ def main() -> int:
         folder.mkdir()
         write_notebook(folder / "screenshots.ipynb", CELLS)
         log, profile = ARTIFACTS / "jupyter-screenshots.log", Path(tmp) / "profile"
-        with jupyter_lab(folder, log) as lab, chromium(profile, width=1280, height=1800) as page:
+        with jupyter_lab(folder, log) as lab, chromium(profile, width=1500, height=1800) as page:
             page.set_default_timeout(120_000)  # a shared 2-core machine can take a while to settle a widget
             try:
                 shoot(page, lab)
