@@ -77,10 +77,11 @@ def run_search(strategy: str, bench, seed: int = 0, **options) -> SearchResult:
 def subtitle(title: str, sub: str, width: int = 110) -> dict:
     """A layout title with smaller lines under it: what to look for, then what the data says.
 
-    Plotly never wraps a title, so the subtitle is broken into lines of at most `width` characters: a figure in a
+    Plotly never wraps a title, so the smaller lines are broken at most `width` characters: a figure in a
     notebook at a laptop's width (about 800 px) shows all of it instead of clipping it."""
     lines = textwrap.wrap(sub, width)
-    return {"text": title, "subtitle": {"text": "<br>".join(lines)}, "x": 0.01, "xanchor": "left"}
+    small = "".join(f"<br><span style='font-size:12px'>{line}</span>" for line in lines)  # under the title
+    return {"text": title + small, "x": 0.01, "xanchor": "left", "yref": "container", "y": 0.99, "yanchor": "top"}
 
 
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg", ".webp")

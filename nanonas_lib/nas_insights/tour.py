@@ -63,8 +63,11 @@ def explore_nas_concepts(path=None, *, bench=None, seed: int = 0):
         import ipywidgets as widgets
         import plotly.graph_objects as go
 
+        # a figure in a hidden tab cannot measure its container and would fall back to plotly's 700 px, where the
+        # subplot titles collide: give each the width it was laid out for (as wide as the dashboards)
         pages = [
-            widgets.VBox([widgets.HTML(f"<p>{html.escape(text)}</p>"), go.FigureWidget(fig)]) for _, text, fig in stops
+            widgets.VBox([widgets.HTML(f"<p>{html.escape(text)}</p>"), go.FigureWidget(fig.update_layout(width=980))])
+            for _, text, fig in stops
         ]
         return widgets.Tab(children=pages, titles=[title for title, _, _ in stops]).add_class("nanonas-tour")
     path = Path(path or "nas_insights_tour.html")
