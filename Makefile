@@ -23,8 +23,11 @@ browser-deps:
 	test -x /usr/bin/chromium || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 	command -v bwrap >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q bubblewrap; }
 
+LINTED := nanonas_lib tests benchmarks notebooks solutions  # ruff reads .ipynb itself; exercises/ is generated
+
 test: $(STAMP) browser-deps  ## set everything up and run all tests: library, widgets in a browser, lessons, solutions
-	$(VENV)/bin/ruff check nanonas_lib tests benchmarks
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/nanonas exercises check
 	$(PY) -m pytest -q --nbval-lax --nbval-current-env tests notebooks solutions
 
@@ -32,8 +35,8 @@ test-fast: $(STAMP)  ## the library's tests only, without the browser
 	$(PY) -m pytest -q -m "not browser" tests
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check nanonas_lib tests benchmarks
-	$(VENV)/bin/ruff format --check nanonas_lib tests benchmarks
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts

@@ -43,6 +43,8 @@ BUILD_OPTIONS = [  # `nanonas bench build`: the space, the data and the recipe (
     ("--lr", float, "learning rate (default: nano_nas's)"),
     ("--batch-size", int, "batch size (default: nano_nas's)"),
     ("--costs-from", str, "copy costs from this table (same networks) instead of measuring them"),
+    ("--executor", str, "local (worker processes here, the default) or ray"),
+    ("--address", str, "with --executor ray: auto or ray://host:10001 joins a cluster (default: a local Ray)"),
 ]
 
 
