@@ -153,30 +153,54 @@ NEIGHBOURS = lambda dna: lesson02.REFERENCE.neighbours(dna)  # noqa: E731
 WRONG = [  # (lesson, task, answer, words the feedback must contain)
     (lesson02, 2, _mutate_same_for_seed_3, "your mutate returned the same DNA"),
     (lesson02, 2, lambda dna, rng: [random.randrange(5) if i == 0 else x for i, x in enumerate(dna)], "seed"),
-    (lesson02, 1, lambda names: [["conv3x3", "conv5x5", "maxpool", "skip", "zero"].index(n) for n in names[:4]],
-     "any number of positions"),
+    (
+        lesson02,
+        1,
+        lambda names: [["conv3x3", "conv5x5", "maxpool", "skip", "zero"].index(n) for n in names[:4]],
+        "any number of positions",
+    ),
     (lesson02, 3, lambda a, b, rng: a[:2] + b[2:], "never cut"),
-    (lesson02, 5, lambda fitness: [d for d in fitness if all(fitness[tuple(n)] < fitness[d]
-                                                             for n in NEIGHBOURS(list(d)))], "only equal"),
+    (
+        lesson02,
+        5,
+        lambda fitness: [d for d in fitness if all(fitness[tuple(n)] < fitness[d] for n in NEIGHBOURS(list(d)))],
+        "only equal",
+    ),
     (lesson03, 1, lambda bench, dna: 100 * lesson03.REFERENCE.regret(bench, dna), "percentage points"),
-    (lesson03, 3, lambda pop, fitness, rng, k=3: max((rng.choice(pop) for _ in range(k)), key=fitness),
-     "can never be one of the"),
+    (
+        lesson03,
+        3,
+        lambda pop, fitness, rng, k=3: max((rng.choice(pop) for _ in range(k)), key=fitness),
+        "can never be one of the",
+    ),
     (lesson03, 3, lambda pop, fitness, rng, k=3: max(pop, key=fitness), "always returned the same member"),
     (lesson04, 1, lambda a: torch.exp(a) / torch.exp(a).sum(), "overflows"),
     (lesson04, 2, lambda x, ops, w: sum(wi * op(x) for wi, op in zip(torch.softmax(w, 0), ops)), "softmax"),
     (lesson04, 3, lambda alphas: alphas.argmax(dim=1).tolist(), "picked zero"),
-    (lesson04, 3, lambda alphas: lesson04.REFERENCE.discretise(alphas.detach()), None),  # correct: detach is fine
-    (lesson04, 4, lambda net, w_opt, a_opt, t, v: lesson04.REFERENCE.bilevel_step(net, w_opt, a_opt, v, t),
-     "swap them"),
+    (lesson04, 3, lambda alphas: lesson04.REFERENCE.derive(alphas.detach()), None),  # correct: detach is fine
+    (
+        lesson04,
+        4,
+        lambda net, w_opt, a_opt, t, v: lesson04.REFERENCE.bilevel_step(net, w_opt, a_opt, v, t),
+        "swap them",
+    ),
     (lesson04, 4, lesson04._weights_first, "before the alphas"),
     (lesson04, 4, lesson04._no_zero_grad, "zero_grad"),
     (lesson05, 1, lambda a, b: all(x >= y for x, y in zip(a, b)), "never dominates an equal one"),
     (lesson05, 2, lambda pts: sorted(range(len(pts)), key=lambda i: pts[i])[-1:], "misses index"),
-    (lesson05, 3, lambda pts, ref: sum((x - ref[0]) * (y - ref[1]) for x, y in pts if x > ref[0] and y > ref[1]),
-     "counted twice"),
-    (lesson05, 4, lambda bench, budget: lesson05.REFERENCE.best_under(bench, budget - 1e-12),
-     "equal to the budget fits"),
-]  # fmt: skip
+    (
+        lesson05,
+        3,
+        lambda pts, ref: sum((x - ref[0]) * (y - ref[1]) for x, y in pts if x > ref[0] and y > ref[1]),
+        "counted twice",
+    ),
+    (
+        lesson05,
+        4,
+        lambda bench, budget: lesson05.REFERENCE.best_under(bench, budget - 1e-12),
+        "equal to the budget fits",
+    ),
+]
 
 
 @pytest.mark.parametrize("lesson, number, answer, words", WRONG, ids=lambda x: getattr(x, "__name__", None))
@@ -225,8 +249,10 @@ def test_receptive_field_reference_matches_gradients():
 def _notebook(lesson, solved=(), answers=None, edit=None):
     """An exercise notebook with some tasks solved (the solution's cell) and some answers written in."""
     nb = nbformat.read(ROOT / "exercises" / f"{lesson}.ipynb", as_version=4)
-    solution = {c.metadata["nbgrader"]["grade_id"]: c.source for c in
-                nbformat.read(ROOT / "solutions" / f"{lesson}.ipynb", as_version=4).cells}  # fmt: skip
+    solution = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in nbformat.read(ROOT / "solutions" / f"{lesson}.ipynb", as_version=4).cells
+    }
     for cell in nb.cells:
         gid = cell.metadata["nbgrader"]["grade_id"]
         task = gid.split("_")[0]
@@ -323,8 +349,10 @@ def graded(tmp_path_factory):
     (folder / "garbage.ipynb").write_text("{ this is not a notebook")
 
     results = {}
-    for names, timeout, out in [(["solution", "exercise"], "60", "good.csv"),
-                                (["partial", "broken", "killers", "garbage"], "8", "bad.csv")]:  # fmt: skip
+    for names, timeout, out in [
+        (["solution", "exercise"], "60", "good.csv"),
+        (["partial", "broken", "killers", "garbage"], "8", "bad.csv"),
+    ]:
         paths = [str(folder / f"{n}.ipynb") for n in names]
         argv = ["grade", "03_evolution", *paths, "--out", str(folder / out), "--timeout", timeout, "--jobs", "2"]
         assert cli.main(argv) == 0
@@ -423,8 +451,9 @@ def test_nbgrader_generates_the_exercise_and_autogrades_like_us(tmp_path):
     (course / "source" / "03_evolution").mkdir(parents=True)
     shutil.copy(ROOT / "solutions" / "03_evolution.ipynb", course / "source" / "03_evolution")
     (course / "nbgrader_config.py").write_text(f"c = get_config()\nc.CourseDirectory.root = {str(course)!r}\n")
-    nbgrader = lambda *args: subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, check=True,
-                                            capture_output=True)  # fmt: skip
+    nbgrader = lambda *args: subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args], cwd=course, check=True, capture_output=True
+    )
     nbgrader("generate_assignment", "03_evolution")
     release = nbformat.read(course / "release" / "03_evolution" / "03_evolution.ipynb", as_version=4)
     ours = nbformat.read(ROOT / "exercises" / "03_evolution.ipynb", as_version=4)

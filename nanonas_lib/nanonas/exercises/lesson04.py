@@ -1,4 +1,4 @@
-"""Exercises for lesson 04 · DARTS: softmax, the mixed op, discretisation, the bilevel step, early stopping."""
+"""Exercises for lesson 04 · DARTS: softmax, the mixed op, the derived architecture, the bilevel step, stopping."""
 
 import random
 
@@ -127,7 +127,7 @@ def _check_mixed_forward(answer, seed):
     )
 
 
-def _check_discretise(answer, seed):
+def _check_derive(answer, seed):
     torch.manual_seed(seed)
     zero = OPS.index("zero")
     cases = [torch.randn(4, len(OPS)) for _ in range(20)]
@@ -141,28 +141,28 @@ def _check_discretise(answer, seed):
             got = answer(param)
         except Raised as e:
             raise Wrong(
-                f"discretise raised {type(e.original).__name__} on alphas that require grad (as DARTS's do): "
+                f"derive raised {type(e.original).__name__} on alphas that require grad (as DARTS's do): "
                 f"{e.original}. Work on a detached copy: alphas.detach().clone()."
             ) from None
         expect(
             torch.equal(param.detach(), before),
-            "your discretise changed the alphas it was given; work on a copy "
+            "your derive changed the alphas it was given; work on a copy "
             "(alphas.detach().clone()), or the search would lose its zero column.",
         )
         expect(
             isinstance(got, list) and all(type(i) is int for i in got),
-            f"discretise returned {show(got)}; a DNA is a plain list of ints (tensor.tolist() makes one).",
+            f"derive returned {show(got)}; a DNA is a plain list of ints (tensor.tolist() makes one).",
         )
         net = Network([MixedOp(2) for _ in range(len(alphas))], channels=2)
         with torch.no_grad():
             for position, row in zip(net.positions, alphas):
                 position.alphas.copy_(row)
-        want = derive(net)  # the library's discretisation
+        want = derive(net)  # the library's derived architecture
         if got != want:
             picked_zero = zero in got
             hint = " It picked zero, which would cut the chain: leave zero out." if picked_zero else ""
             raise Wrong(
-                f"discretise returned {got} for alphas {show([[round(a, 2) for a in r] for r in alphas.tolist()], 90)}"
+                f"derive returned {got} for alphas {show([[round(a, 2) for a in r] for r in alphas.tolist()], 90)}"
                 f"; expected {want}.{hint}"
             )
 
@@ -282,19 +282,19 @@ def _check_early_stop(answer, seed):
         cases.append(
             ([[rng.choice(live + [rng.randrange(5)]) for _ in range(4)] for _ in range(8)], rng.choice([1, 2, 3]))
         )
-    for genotypes, limit in cases:
-        before = [list(g) for g in genotypes]
-        got = answer(genotypes, limit)
-        expect(genotypes == before, "early_stop changed the genotypes it was given.")
+    for derived, limit in cases:
+        before = [list(g) for g in derived]
+        got = answer(derived, limit)
+        expect(derived == before, "early_stop changed the list of derived DNAs it was given.")
         want = REFERENCE.early_stop(before, limit)
         expect(
             isinstance(got, tuple) and len(got) == 2,
-            f"early_stop returned {show(got)}; return a pair (epoch, genotype).",
+            f"early_stop returned {show(got)}; return a pair (epoch, dna).",
         )
         expect(
             list(got) == [want[0], want[1]],
             f"early_stop({before}, limit={limit}) returned {show(got)}, expected "
-            f"{want}: stop at the first epoch whose genotype has {limit} or more parameter-free ops (maxpool, "
+            f"{want}: stop at the first epoch whose derived DNA has {limit} or more parameter-free ops (maxpool, "
             "skip, zero) and keep the epoch before it.",
         )
 
@@ -324,10 +324,10 @@ QUESTIONS = [
     Question(
         assignment=ASSIGNMENT,
         number=3,
-        name="discretise",
+        name="derive",
         title="Discretise without zero",
         points=2,
-        test=_check_discretise,
+        test=_check_derive,
         hint_text=(
             "Copy the alphas (alphas.detach().clone()), set the zero column to -inf, take argmax(dim=1), "
             "then .tolist()."
@@ -353,7 +353,7 @@ QUESTIONS = [
         points=2,
         test=_check_early_stop,
         hint_text=(
-            "Loop with enumerate; count the ops of each genotype that are in {maxpool, skip, zero}; at the first "
+            "Loop with enumerate; count the ops of each derived DNA that are in {maxpool, skip, zero}; at the first "
             "epoch that reaches the limit return the epoch before (but never below 0)."
         ),
     ),
