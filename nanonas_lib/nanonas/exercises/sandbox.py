@@ -117,6 +117,10 @@ class Sandbox:
             args += ["--unshare-all"]
         for name, value in _environment().items():
             args += ["--setenv", name, value]
+        size = str(self.limits.disk_mb * 2**20)
+        # the in-memory folders first: a checkout or virtual environment under /tmp is bound over them below
+        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "01777", "--size", size, "--tmpfs", "/tmp"]
+        args += ["--perms", "01777", "--size", size, "--tmpfs", "/dev/shm"]
         for path in SYSTEM:
             if os.path.islink(path):
                 args += ["--symlink", os.readlink(path), path]
@@ -127,13 +131,11 @@ class Sandbox:
         binds = _python_paths()
         parents = sorted({str(p) for b in binds for p in Path(b).parents if str(p) != "/"}, key=len)
         for parent in parents:
-            if not any(parent == b or parent.startswith(b + "/") for b in [*binds, *SYSTEM]):
+            inside = [*binds, *SYSTEM, "/proc", "/dev"]
+            if parent != "/tmp" and not any(parent == b or parent.startswith(b + "/") for b in inside):
                 args += ["--perms", "0755", "--dir", parent]
         for path in binds:
             args += ["--ro-bind", path, path]
-        size = str(self.limits.disk_mb * 2**20)
-        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "01777", "--size", size, "--tmpfs", "/tmp"]
-        args += ["--perms", "01777", "--size", size, "--tmpfs", "/dev/shm"]
         args += ["--perms", "0777", "--size", size, "--tmpfs", WORK]
         fds = []
         if notebook_fd is not None:
