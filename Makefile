@@ -23,7 +23,7 @@ browser-deps:
 	test -x /usr/bin/chromium || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 	command -v bwrap >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q bubblewrap; }
 
-LINTED := nanonas_lib tests benchmarks notebooks solutions  # ruff reads .ipynb itself; exercises/ is generated
+LINTED := conftest.py nanonas_lib tests benchmarks notebooks solutions  # ruff reads .ipynb itself; exercises/ is generated
 
 test: $(STAMP) browser-deps  ## set everything up and run all tests: library, widgets in a browser, lessons, solutions
 	$(VENV)/bin/ruff check $(LINTED)

@@ -1,6 +1,8 @@
 import pytest
 import torch
 
+pytest_plugins = ["pytester"]  # tests/test_claims.py runs nbval on a probe notebook
+
 
 @pytest.fixture(autouse=True)
 def _one_thread():

@@ -5,10 +5,10 @@ expression (in the lesson's namespace) that computes it:
 
     So 59%<!-- claim: 100 * n_dead / len(records) --> of this space is dead.
 
-This test runs each lesson that has claims top to bottom in a fresh kernel (the same way nbval does), evaluates every
+The nbval run (`make test`) checks them in the kernel it ran the notebook in (see conftest.py): it evaluates every
 expression there, and checks that the number written agrees with the computed one at the precision it is written
 ("59%" means 58.5 to 59.5; "0.28" means 0.275 to 0.285). A change of data or code that makes a sentence false fails
-here, naming the sentence. Cost: one more run of each lesson (about 2 minutes for all six on 2 quiet cores).
+here, naming the sentence. No extra run of the notebook.
 """
 
 import json
@@ -20,7 +20,8 @@ import pytest
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
-LESSONS = sorted((ROOT / "notebooks").glob("0[0-9]_*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*.ipynb"))  # lessons and projects
+NO_MEASURED_NUMBER = {"00_welcome.ipynb"}  # its text counts the space (625) but reports no measurement
 UNIT = r"(?:\s?(?:%|×|ms|s|pp|percentage points|points))?"  # what may stand between a number and its marker
 CLAIM = re.compile(r"([-−]?\d[\d,]*(?:\.\d+)?)" + UNIT + r"<!--\s*claim:\s*(.+?)\s*-->", re.S)
 
@@ -54,9 +55,27 @@ def claims_of(text: str):
     return [(m.group(1), m.group(2), "") for m in CLAIM.finditer(text)]
 
 
+def wrong_claims(marked, values) -> list[str]:
+    """One line per claim whose written number disagrees with its computed value."""
+    return [
+        f"{sentence!r}: written {written}, computed {value:.6g} ({expr})"
+        for (written, expr, sentence), value in zip(marked, values)
+        if not agrees(written, value)
+    ]
+
+
+def test_the_nbval_run_checks_every_notebook_with_claims():
+    """conftest.py adds a `claims` item after the last cell of each notebook in notebooks/ that marks claims; every
+    lesson and project must mark some (a notebook without any would silently lose the guard)."""
+    missing = [p.name for p in NOTEBOOKS if not claims(p) and p.name not in NO_MEASURED_NUMBER]
+    assert not missing, f"these notebooks state no checked number: {missing}"
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("path", [p for p in LESSONS if claims(p)], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if claims(p)], ids=lambda p: p.name)
 def test_every_marked_claim_matches_what_the_lesson_computes(path):
+    """The same check outside nbval, for one notebook: `pytest tests/test_claims.py -m slow -k 03_evolution`.
+    `make test` does not run it (the nbval run checks the claims in its own kernel, see conftest.py)."""
     marked = claims(path)
     nb = nbformat.read(path, as_version=4)
     exprs = [e for _, e, _ in marked]
@@ -68,9 +87,30 @@ def test_every_marked_claim_matches_what_the_lesson_computes(path):
     )
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     values = json.loads(nb.cells[-1].outputs[0]["text"].strip().splitlines()[-1])
-    wrong = [
-        f"{sentence!r}: written {written}, computed {value:.6g} ({expr})"
-        for (written, expr, sentence), value in zip(marked, values)
-        if not agrees(written, value)
-    ]
+    wrong = wrong_claims(marked, values)
     assert not wrong, f"{path.name}: the text says something its own cells contradict:\n" + "\n".join(wrong)
+
+
+def _notebook(path: Path, number: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("n = 3"),
+        nbformat.v4.new_markdown_cell(f"So n is {number}<!-- claim: n -->."),
+    ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+@pytest.mark.parametrize("number, passes", [("3", True), ("4", False)])
+def test_the_nbval_run_fails_a_notebook_whose_text_disagrees_with_its_cells(pytester, monkeypatch, number, passes):
+    """The oracle: a two-cell notebook in a notebooks/ folder, run under nbval with this repo's conftest.py."""
+    pytester.makeconftest((ROOT / "conftest.py").read_text())
+    (pytester.path / "notebooks").mkdir()
+    _notebook(pytester.path / "notebooks" / "99_probe.ipynb", number)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # conftest.py imports tests.test_claims
+    result = pytester.runpytest_subprocess("--nbval-lax", "--nbval-current-env", "-p", "no:cacheprovider", "notebooks")
+    if passes:
+        result.assert_outcomes(passed=2)  # the cell, then its claims
+    else:
+        result.assert_outcomes(passed=1, failed=1)
+        result.stdout.fnmatch_lines(["*written 4, computed 3 (n)*"])

@@ -106,16 +106,6 @@ def test_an_architecture_with_skips_is_the_shorter_network():
 PROJECTS = sorted((ROOT / "notebooks").glob("06[a-z]_*.ipynb"))
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("path", PROJECTS, ids=lambda p: p.name)
-def test_every_number_in_a_projects_text_is_what_it_computes(path):
-    """tests/test_claims.py's check (its glob, 0[0-9]_*, does not match 06a_…), run on the projects."""
-    from tests.test_claims import claims, test_every_marked_claim_matches_what_the_lesson_computes
-
-    assert claims(path), f"{path.name} marks no claim"
-    test_every_marked_claim_matches_what_the_lesson_computes(path)
-
-
 @pytest.mark.parametrize("path", PROJECTS, ids=lambda p: p.name)
 def test_projects_have_the_course_shape(path):
     cells = json.loads(path.read_text())["cells"]
