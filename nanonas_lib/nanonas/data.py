@@ -136,13 +136,16 @@ def _torchvision(name: str, root: Path, download: bool) -> Dataset:
     try:
         train_set = cls(str(root), train=True, download=download)
         test_set = cls(str(root), train=False, download=download)
-    except RuntimeError as e:  # torchvision's "Dataset not found"
+    except (RuntimeError, OSError) as e:  # not there (RuntimeError), or the download failed (either kind)
+        if not download:  # torchvision's "Dataset not found": nothing was fetched
+            raise ValueError(
+                f"dataset {name!r} is not in {root}; pass download=True (Python) or --download (CLI) "
+                f"to fetch it once, or use dataset='digits', which needs no network"
+            ) from e
         raise ValueError(
-            f"dataset {name!r} is not in {root}; pass download=True (Python) or --download (CLI) "
-            f"to fetch it once, or use dataset='digits', which needs no network"
+            f"downloading {name!r} into {root} failed: {_reason(e)}. Check the network (or copy the dataset into "
+            f"{root} from a machine that has it), or use dataset='digits', which needs no network"
         ) from e
-    except OSError as e:  # offline, DNS failure, refused connection
-        raise ValueError(f"could not download {name!r} ({e}); check the network or use dataset='digits'") from e
 
     def arrays(ds):
         X = np.asarray(ds.data, dtype=np.float32) / 255.0
@@ -158,11 +161,48 @@ def _torchvision(name: str, root: Path, download: bool) -> Dataset:
     return Dataset(name, train, valid, test, 10)
 
 
-def load_dataset(name: str = "digits", *, download: bool = False, root=None) -> Dataset:
-    """Load a dataset by name: 'digits' or 'digits_variations' (embedded, offline), or a torchvision one."""
+def _reason(error: Exception) -> str:
+    """Why a download failed, in one line: torchvision's message lists each mirror it tried and what it got."""
+    reasons = [line for line in str(error).splitlines() if line and not line.startswith(("Error downloading", "Tried"))]
+    text = " ".join(dict.fromkeys(reasons)) or f"{type(error).__name__}: {error}"  # each distinct reason once
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _subset(data: Dataset, train_size: int) -> Dataset:
+    """The same dataset with `train_size` training images: each class keeps its share, drawn with SPLIT_SEED."""
+    X, y = data.train
+    if train_size == len(y):
+        return data
+    labels = y.numpy()
+    classes, counts = np.unique(labels, return_counts=True)
+    share = counts * train_size / len(labels)
+    take = np.floor(share).astype(int)
+    take[np.argsort(take - share, kind="stable")[: train_size - take.sum()]] += 1  # largest remainders round up
+    rng = np.random.default_rng(SPLIT_SEED)
+    keep = [rng.permutation(np.flatnonzero(labels == c))[:k] for c, k in zip(classes, take)]
+    keep = torch.as_tensor(np.sort(np.concatenate(keep)))
+    return Dataset(data.name, (X[keep], y[keep]), data.valid, data.test, data.num_classes)
+
+
+def load_dataset(name: str = "digits", *, download: bool = False, root=None, train_size: int | None = None) -> Dataset:
+    """Load a dataset by name: 'digits' or 'digits_variations' (embedded, offline), or a torchvision one.
+
+    `train_size` keeps that many training images (a stratified, seeded sample), so a CPU can train on a few thousand
+    images of MNIST or CIFAR-10; validation and test stay whole, and the scaling is the full training split's, so
+    scores at different train sizes compare on the same images.
+    """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
-    return _load(name, Path(root) if root else DEFAULT_ROOT, bool(download))
+    data = _load(name, Path(root) if root else DEFAULT_ROOT, bool(download))
+    if train_size is None:
+        return data
+    most = len(data.train[1])
+    if isinstance(train_size, bool) or not isinstance(train_size, int) or not 1 <= train_size <= most:
+        raise ValueError(
+            f"train_size must be a whole number of training images from 1 to {most} (the training split of {name!r}), "
+            f"or None for all of them; got {train_size!r}"
+        )
+    return _subset(data, train_size)
 
 
 @lru_cache(maxsize=4)

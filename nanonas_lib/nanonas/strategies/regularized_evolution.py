@@ -9,23 +9,50 @@ whenever one finishes it joins the population and a new child is proposed from t
 child's parent is picked without the results of the N - 1 children still training, and the search is a different
 (equally valid) run for each N: the same seed and N give the same result, but N = 1 and N = 4 do not. Results are
 collected in the order children were proposed, not the order they finish, so a run never depends on timing.
+
+`start` opens the first population with DNAs you choose (say, the best architectures of a search on another
+dataset); random DNAs fill the rest. Each one is evaluated like any member, so it counts toward `evaluations`.
 """
 
 import random
 from collections import deque
 
-from ..core import OPERATIONS, Task, mutate, random_dna
+from ..core import OPERATIONS, Task, check_dna, mutate, random_dna
 from ..fitness import Fitness
 from ..registry import strategy
 
 
+def starting_dnas(start, positions: int, population_size: int) -> list[list[int]]:
+    """The DNAs `start` names, checked and without repeats: lists of op indices, or strings like '1-0-2-1'."""
+    dnas = []
+    for dna in start:
+        if isinstance(dna, str):  # from the command line: --start 1-0-2-1 0-0-1-1
+            parts = dna.split("-")
+            dna = [int(p) for p in parts] if all(p.isdigit() for p in parts) else dna
+        dnas.append(tuple(check_dna(dna, positions)))
+    dnas = [list(dna) for dna in dict.fromkeys(dnas)]
+    if len(dnas) > population_size:
+        raise ValueError(
+            f"start holds {len(dnas)} DNAs, more than population_size={population_size}; pass at most that"
+        )
+    return dnas
+
+
 @strategy("regularized_evolution", budget=lambda o: o["evaluations"])
 def regularized_evolution(
-    fitness: Fitness, task: Task, population_size=20, sample_size=10, evaluations=200, mutation_rate=0.0
+    fitness: Fitness,
+    task: Task,
+    population_size=20,
+    sample_size=10,
+    evaluations=200,
+    mutation_rate=0.0,
+    start=(),  # DNAs that open the first population (e.g. the winners on another dataset); random ones fill the rest
 ):
     """Regularized (aging) evolution (Real et al., 2019): sample, mutate the best, add the child, drop the oldest."""
     rng = random.Random(task.seed)
-    population = deque(fitness.new(lambda: random_dna(rng, task.positions)) for _ in range(population_size))
+    chosen = [fitness.new(lambda dna=dna: dna) for dna in starting_dnas(start, task.positions, population_size)]
+    randoms = (fitness.new(lambda: random_dna(rng, task.positions)) for _ in range(population_size - len(chosen)))
+    population = deque([*chosen, *randoms])
     fitness.many(population)
     fitness.log(population)
     budget = min(evaluations, len(OPERATIONS) ** task.positions)
