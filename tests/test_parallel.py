@@ -228,3 +228,31 @@ def test_ray_is_imported_only_when_asked_for(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
     with pytest.raises(ValueError, match=r"pip install 'nanonas\[ray\]'"):
         parallel.RayWorkers(print, (), print)
+
+
+class _SlowRay:
+    """Stands in for the ray module: its init misses the start-up deadline `misses` times, as on a busy machine."""
+
+    def __init__(self, misses):
+        self.misses, self.inits, self.shutdowns = misses, 0, 0
+
+    def init(self, **kwargs):
+        self.inits += 1
+        if self.inits <= self.misses:
+            raise Exception("The current node timed out during startup.")
+
+    def shutdown(self):
+        self.shutdowns += 1
+
+
+def test_a_local_ray_that_misses_its_start_is_started_once_more():
+    ray = _SlowRay(misses=1)
+    parallel._start_ray(ray, None, num_cpus=2)
+    assert (ray.inits, ray.shutdowns) == (2, 1)
+
+
+def test_a_ray_that_never_starts_is_one_clear_error():
+    ray = _SlowRay(misses=5)
+    with pytest.raises(RuntimeError, match=r"a local Ray did not start .*timed out.*2 tries.*executor='local'"):
+        parallel._start_ray(ray, None, num_cpus=2)
+    assert ray.inits == 2 and ray.shutdowns == 2

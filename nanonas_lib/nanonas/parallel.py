@@ -194,8 +194,7 @@ class RayWorkers:
             raise ValueError("executor='ray' needs Ray: pip install 'nanonas[ray]'") from None
         self.ray, self.ours = ray, not ray.is_initialized()
         if self.ours:
-            local = address is None
-            ray.init(address=address, num_cpus=workers if local else None, include_dashboard=False, log_to_driver=False)
+            _start_ray(ray, address, num_cpus=workers if address is None else None)
         self.workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         self.setup = [ray.put(args)]  # a list, so that Ray hands the reference to _ray_call unfetched
         self.start, self.fn = start, fn
@@ -229,6 +228,23 @@ class RayWorkers:
         self.jobs.clear()
         if self.ours and self.ray.is_initialized():
             self.ray.shutdown()  # our local Ray and its worker processes end here; a cluster is only left
+
+
+def _start_ray(ray, address, num_cpus, tries: int = 2) -> None:
+    """ray.init, tried again once when a local Ray misses its start-up deadline (Ray waits a fixed 30 s for its
+    raylet, which a machine busy with other jobs can miss); then one clear error instead of Ray's traceback."""
+    for attempt in range(1, tries + 1):
+        try:
+            ray.init(address=address, num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
+            return
+        except Exception as e:  # Ray raises a bare Exception for a start-up time-out
+            ray.shutdown()  # whatever half started goes, so the next try (or the caller) starts clean
+            if attempt == tries:
+                where = "a local Ray" if address is None else f"Ray at {address!r}"
+                raise RuntimeError(
+                    f"{where} did not start ({e}); {tries} tries. On a busy machine retry later or use "
+                    "executor='local'; for a cluster, check that `ray status` works on this machine."
+                ) from e
 
 
 def _take(iterator, n: int) -> list:
