@@ -30,7 +30,7 @@ from nanonas.exercises import (
     lesson05,
     questions,
 )
-from nanonas.exercises.question import Question, reference
+from nanonas.exercises.question import CODE_SPAN, Feedback, Question, reference
 from tests.test_notebooks import ROOT
 
 LESSONS = list(ASSIGNMENTS)
@@ -113,6 +113,43 @@ def test_references_pass_their_checks(lesson):
     assert not hasattr(module, module.QUESTIONS[0].name), "the references live in solutions/ only"
 
 
+def _containers(value, kind):
+    """`value` with every list and tuple in it (nested too) turned into `kind`; other values as they are."""
+    if type(value) in (list, tuple):
+        return kind(_containers(v, kind) for v in value)
+    return value
+
+
+def _written_with(fn, kind):
+    return lambda *args, **kwargs: _containers(fn(*args, **kwargs), kind)
+
+
+@pytest.mark.parametrize("kind", [tuple, list])
+@pytest.mark.parametrize("lesson", [a for a in LESSONS if a[:2] <= "06"])
+def test_lists_and_tuples_are_interchangeable_in_answers(lesson, kind):
+    """One rule in every check: a tuple passes wherever a list does (a DNA, a list of DNAs or of indices), and a list
+    wherever a tuple does (a pair, a triple). Each reference, its every list and tuple turned into `kind`, passes."""
+    solved = reference(lesson)._load()
+    answers = {q.name: _written_with(solved[q.name], kind) for q in questions(lesson)}
+    verdicts = [q.verdict() for q in bind(lesson, answers)]
+    assert [v.status for v in verdicts] == [CORRECT] * len(verdicts), [v.feedback for v in verdicts]
+
+
+def test_feedback_sets_backticked_spans_as_code_and_escapes_the_rest():
+    text = (
+        "`best_under(bench, 0.1)` returned `['a<b', \"x&y\"]`, the *true* best; return `None` <script> or "
+        "`n_ops ** k`, (k - 1) * d + 1 pixels (one ` left)."
+    )
+    shown = Feedback("✗ Not yet (q4, 2 pt)", text, INCORRECT)._repr_html_()
+    assert "<code>best_under(bench, 0.1)</code>" in shown and "<code>None</code>" in shown
+    assert "<code>['a&lt;b', \"x&amp;y\"]</code>" in shown, shown
+    assert "<em>true</em>" in shown and "<code>n_ops ** k</code>" in shown and "(k - 1) * d + 1" in shown
+    assert "<script>" not in shown and "&lt;script&gt;" in shown and "(one ` left)" in shown
+    assert repr(Feedback("✗ Not yet", text, INCORRECT)).endswith(text), "plain text keeps the backticks"
+    hint = Feedback("Hint (q3)", questions("03")[2].hint_text, "hint")._repr_html_()
+    assert "<code>rng</code>" in hint and "`" not in hint, "hints are rendered the same way"
+
+
 def test_not_attempted_missing_and_wrong_are_told_apart():
     def stub(dna, rng):
         raise NotImplementedError()
@@ -151,7 +188,7 @@ def _mutate_same_for_seed_3(dna, rng):
 NEIGHBOURS = lambda dna: lesson02.REFERENCE.neighbours(dna)  # noqa: E731
 
 WRONG = [  # (lesson, task, answer, words the feedback must contain)
-    (lesson02, 2, _mutate_same_for_seed_3, "your mutate returned the same DNA"),
+    (lesson02, 2, _mutate_same_for_seed_3, "your `mutate` returned the same DNA"),
     (lesson02, 2, lambda dna, rng: [random.randrange(5) if i == 0 else x for i, x in enumerate(dna)], "seed"),
     (
         lesson02,
@@ -176,7 +213,7 @@ WRONG = [  # (lesson, task, answer, words the feedback must contain)
     (lesson03, 3, lambda pop, fitness, rng, k=3: max(pop, key=fitness), "always returned the same member"),
     (lesson04, 1, lambda a: torch.exp(a) / torch.exp(a).sum(), "overflows"),
     (lesson04, 2, lambda x, ops, w: sum(wi * op(x) for wi, op in zip(torch.softmax(w, 0), ops)), "softmax"),
-    (lesson04, 3, lambda alphas: alphas.argmax(dim=1).tolist(), "picked zero"),
+    (lesson04, 3, lambda alphas: alphas.argmax(dim=1).tolist(), "picked `zero`"),
     (lesson04, 3, lambda alphas: lesson04.REFERENCE.derive(alphas.detach()), None),  # correct: detach is fine
     (
         lesson04,
@@ -211,6 +248,7 @@ def test_wrong_answers_get_plain_words(lesson, number, answer, words):
     else:
         assert v.status == INCORRECT and v.points == 0
         assert words in v.feedback, v.feedback
+        assert CODE_SPAN.search(v.feedback), f"names and values are marked as code: {v.feedback}"
 
 
 def test_aging_step_that_drops_the_worst_is_told_so():

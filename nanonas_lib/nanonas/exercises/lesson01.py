@@ -22,11 +22,11 @@ def _check_space_size(answer, seed):
         want = REFERENCE.space_size(n_ops, positions)
         expect(
             isinstance(got, numbers.Integral) and not isinstance(got, bool),
-            f"space_size({n_ops}, {positions}) returned {show(got)}; a number of architectures is an int.",
+            f"`space_size({n_ops}, {positions})` returned `{show(got)}`; a number of architectures is an `int`.",
         )
         expect(
             got == want,
-            f"space_size({n_ops}, {positions}) returned {got}, but {positions} positions with "
+            f"`space_size({n_ops}, {positions})` returned `{got}`, but {positions} positions with "
             f"{n_ops} choices each make {want} architectures.",
         )
 
@@ -41,20 +41,20 @@ def _check_is_dead(answer, seed):
         dnas = [list(dna) for dna in space]
         for dna, got in zip(dnas, answer.each([(list(dna),) for dna in dnas])):
             want = REFERENCE.is_dead(dna)
-            expect(got in (True, False), f"is_dead({dna}) returned {show(got)}; return True or False.")
+            expect(got in (True, False), f"`is_dead({dna})` returned `{show(got)}`; return `True` or `False`.")
             if want:
                 expect(
                     got,
-                    f"is_dead({dna}) returned False, but {' → '.join(decode(dna))} contains zero: "
+                    f"`is_dead({dna})` returned `False`, but {' → '.join(decode(dna))} contains `zero`: "
                     "everything after it sees only zeros, so the output cannot depend on the image.",
                 )
             else:
                 expect(
                     not got,
-                    f"is_dead({dna}) returned True, but {' → '.join(decode(dna))} has no zero: "
+                    f"`is_dead({dna})` returned `True`, but {' → '.join(decode(dna))} has no `zero`: "
                     "every op passes something on.",
                 )
-    expect(answer((0, 4, 0, 0)) in (True, 1), "is_dead((0, 4, 0, 0)) should work for a tuple too.")
+    expect(answer((0, 4, 0, 0)) in (True, 1), "`is_dead((0, 4, 0, 0))` should work for a tuple too.")
 
 
 def _check_dead_fraction(answer, seed):
@@ -66,11 +66,11 @@ def _check_dead_fraction(answer, seed):
             got = answer(n_ops, positions)
             expect(
                 isinstance(got, numbers.Real),
-                f"dead_fraction({n_ops}, {positions}) returned {show(got)}; return a number between 0 and 1.",
+                f"`dead_fraction({n_ops}, {positions})` returned `{show(got)}`; return a number between 0 and 1.",
             )
             expect(
                 abs(got - want) < 1e-9,
-                f"dead_fraction({n_ops}, {positions}) returned {got:.4f}, but counting "
+                f"`dead_fraction({n_ops}, {positions})` returned `{got:.4f}`, but counting "
                 f"every architecture gives {dead} dead of {n_ops**positions} = {want:.4f}.",
             )
 
@@ -78,8 +78,8 @@ def _check_dead_fraction(answer, seed):
 def _check_receptive_field(answer, seed):
     expect(
         answer([1, 1, 1, 1]) == 19,
-        f"receptive_field([1, 1, 1, 1]) returned {show(answer([1, 1, 1, 1]))}: four "
-        "conv5x5 after the stem's 3×3 conv see 3 + 4·4 = 19 pixels.",
+        f"`receptive_field([1, 1, 1, 1])` returned `{show(answer([1, 1, 1, 1]))}`: four "
+        "`conv5x5` after the stem's 3×3 conv see 3 + 4·4 = 19 pixels.",
     )
     off, dnas = set(), list(itertools.product(range(len(OPERATIONS)), repeat=4))
     for dna, got in zip(dnas, answer.each([(list(dna),) for dna in dnas])):
@@ -87,22 +87,26 @@ def _check_receptive_field(answer, seed):
         if want == 0:
             expect(
                 got == 0,
-                f"receptive_field({list(dna)}) returned {show(got)}, but {' → '.join(decode(dna))} "
-                "contains zero: its output depends on no pixel, so its receptive field is 0.",
+                f"`receptive_field({list(dna)})` returned `{show(got)}`, but {' → '.join(decode(dna))} "
+                "contains `zero`: its output depends on no pixel, so its receptive field is 0.",
             )
             continue
-        expect(isinstance(got, numbers.Integral), f"receptive_field({list(dna)}) returned {show(got)}; return an int.")
+        expect(
+            isinstance(got, numbers.Integral),
+            f"`receptive_field({list(dna)})` returned `{show(got)}`; return an `int`.",
+        )
         off.add(got - want)
         if got != want:
             stem = " Did you count the stem's 3×3 convolution?" if got - want in (-2, -3) else ""
             raise Wrong(
-                f"receptive_field({list(dna)}) returned {got}, but {' → '.join(decode(dna))} sees {want} pixels.{stem}"
+                f"`receptive_field({list(dna)})` returned `{got}`, but {' → '.join(decode(dna))} sees {want} pixels."
+                f"{stem}"
             )
     for dna in ([0, 2, 3, 1, 1, 0], [3]):  # any number of positions
         expect(
             answer(dna) == REFERENCE.receptive_field(dna),
-            f"receptive_field({dna}) returned {show(answer(dna))}, expected "
-            f"{REFERENCE.receptive_field(dna)}: it should work for any number of positions.",
+            f"`receptive_field({dna})` returned `{show(answer(dna))}`, expected "
+            f"`{REFERENCE.receptive_field(dna)}`: it should work for any number of positions.",
         )
 
 
@@ -132,7 +136,8 @@ def _probe_dilated_conv3x3(answer, seed):
                 y = op(torch.randn(b, C, h, w))
             except Exception as e:
                 return {
-                    "failed": f"your op with C={C} failed on an input of shape {(b, C, h, w)}: {type(e).__name__}: {e}"
+                    "failed": f"your op with `C={C}` failed on an input of shape `{(b, C, h, w)}`: "
+                    f"{type(e).__name__}: {e}"
                 }
             outputs.append([list(y.shape), bool((y >= 0).all())])
         layers.append([C, outputs, sum(p.numel() for p in op.parameters())])
@@ -141,35 +146,36 @@ def _probe_dilated_conv3x3(answer, seed):
 
 def _check_dilated_conv3x3(answer, seed):
     got = answer.probe(_probe_dilated_conv3x3, seed)
-    expect(type(got) is dict, f"dilated_conv3x3 could not be described ({show(got)}).")
+    expect(type(got) is dict, f"`dilated_conv3x3` could not be described (`{show(got)}`).")
     if "not_a_module" in got:
-        raise Wrong(f"dilated_conv3x3 returned {got['not_a_module']}; return an nn.Module (a layer).")
+        raise Wrong(f"`dilated_conv3x3` returned `{got['not_a_module']}`; return an `nn.Module` (a layer).")
     if "failed" in got:
         raise Wrong(str(got["failed"])[:300])
     for C, outputs, weights in got["layers"]:
         for (b, h, w), (shape, nonnegative) in zip(SHAPES, outputs):
             expect(
                 shape == [b, C, h, w],
-                f"dilated_conv3x3({C}) turned an input of shape {(b, C, h, w)} into "
-                f"{tuple(shape)}; every op must keep the shape (pad by 2 with dilation 2).",
+                f"`dilated_conv3x3({C})` turned an input of shape `{(b, C, h, w)}` into "
+                f"`{tuple(shape)}`; every op must keep the shape (how much padding does a kernel that spans 5 pixels "
+                "need?).",
             )
             expect(
                 nonnegative is True,
-                f"dilated_conv3x3({C}) returns negative values; end with a ReLU, like the "
+                f"`dilated_conv3x3({C})` returns negative values; end with a ReLU, like the "
                 "library's convolutions (conv → BatchNorm → ReLU).",
             )
         allowed = {9 * C * C + 2 * C, 9 * C * C + 3 * C}  # conv (with or without bias) + BatchNorm's scale and shift
         expect(
             weights in allowed,
-            f"dilated_conv3x3({C}) has {weights} parameters; one 3×3 convolution from C to C "
-            f"channels plus BatchNorm has 9·C² + 2·C = {9 * C * C + 2 * C} (C={C}).",
+            f"`dilated_conv3x3({C})` has {weights} parameters; one 3×3 convolution from C to C "
+            f"channels plus BatchNorm has 9·C² + 2·C = {9 * C * C + 2 * C} (`C={C}`).",
         )
-    expect(len(got["layers"]) == 3, "dilated_conv3x3 was not tried on every channel count.")
+    expect(len(got["layers"]) == 3, "`dilated_conv3x3` was not tried on every channel count.")
     want = [[r, c] for r in (-2, 0, 2) for c in (-2, 0, 2)]
     support = got["support"]
     expect(
         support == want,
-        f"one output pixel of your op depends on the input pixels at offsets {show(support[:12])}"
+        f"one output pixel of your op depends on the input pixels at offsets `{show(support[:12])}`"
         f"{'...' if len(support) > 12 else ''}; a 3×3 conv with dilation 2 sees the 9 pixels at offsets -2, 0 and +2 "
         "in each direction.",
     )
@@ -183,7 +189,10 @@ QUESTIONS = [
         title="The size of a search space",
         points=1,
         test=_check_space_size,
-        hint_text="Each position chooses independently among n_ops ops: multiply the choices.",
+        hint_text=(
+            "Count small cases by hand: how many architectures has 1 position? 2 positions (for each choice at the "
+            "first, how many at the second)? Then spot the pattern."
+        ),
     ),
     Question(
         assignment=ASSIGNMENT,
@@ -192,7 +201,10 @@ QUESTIONS = [
         title="Dead architectures",
         points=1,
         test=_check_is_dead,
-        hint_text="A chain is dead as soon as one position holds `zero`. `decode(dna)` gives the op names.",
+        hint_text=(
+            "Which index does `zero` have in `list(OPERATIONS)`? (`decode(dna)` gives the names.) Then ask whether the "
+            "DNA holds it anywhere."
+        ),
     ),
     Question(
         assignment=ASSIGNMENT,
@@ -202,8 +214,8 @@ QUESTIONS = [
         points=1,
         test=_check_dead_fraction,
         hint_text=(
-            "Count the live ones instead: each position must avoid zero, which it does with probability "
-            "(n_ops - 1) / n_ops."
+            "The live architectures are easier to count: if no position may hold `zero`, how many choices does each "
+            "position have? Compare that count with your `space_size`."
         ),
     ),
     Question(
@@ -214,8 +226,8 @@ QUESTIONS = [
         points=2,
         test=_check_receptive_field,
         hint_text=(
-            "Start from the stem's 3×3 window (3 pixels). A k×k op with stride 1 widens it by k - 1; skip adds "
-            "nothing; a chain with zero sees nothing (0)."
+            "Work one DNA out by hand first, say `[1, 3, 3, 3]`: what does the stem see, and what does each op add? "
+            "Then turn it into a loop with a small table (op name → pixels added), and decide `zero` before the loop."
         ),
     ),
     Question(
@@ -226,8 +238,9 @@ QUESTIONS = [
         points=3,
         test=_check_dilated_conv3x3,
         hint_text=(
-            "nn.Conv2d takes `dilation=2`; with a 3×3 kernel it then spans 5 pixels, so `padding=2` keeps the "
-            "size. Follow it with nn.BatchNorm2d(C) and nn.ReLU() in an nn.Sequential, like core.conv."
+            "Start from the library's own convolution op (`print(inspect.getsource(nanonas.core.conv))`) and change "
+            "what makes it dilated: `nn.Conv2d` has a `dilation` argument. The kernel then spans 5 pixels: which "
+            "`padding` keeps an 8×8 input 8×8?"
         ),
     ),
 ]

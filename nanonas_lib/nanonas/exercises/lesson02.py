@@ -5,7 +5,7 @@ import itertools
 import random
 
 from ..core import OPERATIONS, check_dna, decode
-from .question import Question, Raised, Wrong, expect, reference, show
+from .question import Question, Raised, Wrong, as_list, expect, is_sequence, reference, show
 from .remote import Rng
 
 OPS = list(OPERATIONS)
@@ -28,28 +28,28 @@ def _check_encode(answer, seed):
     dnas = list(itertools.product(range(len(OPS)), repeat=4))
     for dna, got in zip(dnas, answer.each([(list(decode(dna)),) for dna in dnas])):
         names = decode(dna)
-        expect(isinstance(got, list), f"encode({names}) returned {show(got)}; a DNA is a plain list of ints.")
+        expect(is_sequence(got), f"`encode({names})` returned `{show(got)}`; a DNA is a plain list of ints.")
         expect(
-            got == list(dna),
-            f"encode({names}) returned {show(got)}, but the DNA of that chain is {list(dna)}: "
-            "each name's index in list(OPERATIONS).",
+            as_list(got) == list(dna),
+            f"`encode({names})` returned `{show(got)}`, but the DNA of that chain is `{list(dna)}`: "
+            "each name's index in `list(OPERATIONS)`.",
         )
     expect(
-        answer(["skip"]) == [3] and answer(["zero"] * 6) == [4] * 6,
-        "encode should work for any number of positions: encode(['skip']) is [3].",
+        as_list(answer(["skip"])) == [3] and as_list(answer(["zero"] * 6)) == [4] * 6,
+        "`encode` should work for any number of positions: `encode(['skip'])` is `[3]`.",
     )
     try:
         got = answer(["conv3x3", "conv7x7"])
     except Raised as e:
         expect(
             isinstance(e.original, ValueError),
-            f"encode(['conv3x3', 'conv7x7']) raised "
-            f"{type(e.original).__name__}; an unknown op name should raise a ValueError.",
+            f"`encode(['conv3x3', 'conv7x7'])` raised "
+            f"`{type(e.original).__name__}`; an unknown op name should raise a `ValueError`.",
         )
     else:
         raise Wrong(
-            f"encode(['conv3x3', 'conv7x7']) returned {show(got)}; an unknown op name should raise a "
-            "ValueError (there is no conv7x7)."
+            f"`encode(['conv3x3', 'conv7x7'])` returned `{show(got)}`; an unknown op name should raise a "
+            "`ValueError` (there is no `conv7x7`)."
         )
 
 
@@ -59,43 +59,44 @@ def _check_mutate(answer, base):
     calls = [(list(parent), Rng(seed)) for seed, parent in zip(seeds, originals)]
     children = []
     for seed, before, (parent, _), child in zip(seeds, originals, calls, answer.each(calls)):
-        children.append(child)
         expect(
             parent == before,
-            f"your mutate changed the parent {before} in place (seed {seed}); copy it first: child = list(dna).",
+            f"your `mutate` changed the parent `{before}` in place (seed {seed}); copy it first.",
         )
-        expect(isinstance(child, list), f"your mutate returned {show(child)} for seed {seed}; return a list.")
+        expect(is_sequence(child), f"your `mutate` returned `{show(child)}` for seed {seed}; return a list.")
+        child = as_list(child)
+        children.append(child)
         try:
             check_dna(child, len(parent))
         except ValueError:
             raise Wrong(
-                f"your mutate returned {show(child)} for parent {parent} and seed {seed}: not a valid DNA "
+                f"your `mutate` returned `{show(child)}` for parent `{parent}` and seed {seed}: not a valid DNA "
                 f"({len(parent)} op indices in 0..{len(OPS) - 1})."
             ) from None
         expect(
             child != parent,
-            f"your mutate returned the same DNA {child} as its parent, for seed {seed}: the new op must differ "
+            f"your `mutate` returned the same DNA `{child}` as its parent, for seed {seed}: the new op must differ "
             "from the old one.",
         )
         changed = sum(a != b for a, b in zip(child, parent))
         expect(
             changed == 1,
-            f"your mutate changed {changed} positions of {parent} (seed {seed}, child {child}); "
+            f"your `mutate` changed {changed} positions of `{parent}` (seed {seed}, child `{child}`); "
             "a point mutation changes exactly one.",
         )
     again = [(list(parent), Rng(seed)) for seed, parent in zip(seeds, originals)]
     for seed, child, repeated in zip(seeds, children, answer.each(again)):
         expect(
-            repeated == child,
-            f"your mutate gave {child}, then {repeated} for the same seed {seed}: draw every random "
+            as_list(repeated) == child,
+            f"your `mutate` gave `{child}`, then `{show(repeated)}` for the same seed {seed}: draw every random "
             "choice from `rng`, not from the `random` module, so a search can be repeated.",
         )
     parent = [0, 1, 3, 2]
     seen = {tuple(child) for child in answer.each([(list(parent), Rng(base + s)) for s in range(500)])}
     expect(
         len(seen) == 16,
-        f"over 500 seeds your mutate reached only {len(seen)} of the 16 neighbours of "
-        f"{parent}: every position, and every other op, should be possible.",
+        f"over 500 seeds your `mutate` reached only {len(seen)} of the 16 neighbours of "
+        f"`{parent}`: every position, and every other op, should be possible.",
     )
 
 
@@ -104,28 +105,30 @@ def _check_crossover(answer, base):
         cuts, seeds, children = set(), range(base, base + 200), []
         calls = [(list(a), list(b), Rng(seed)) for seed in seeds]
         for seed, (a1, b1, _), child in zip(seeds, calls, answer.each(calls)):
-            children.append(child)
-            expect(a1 == a and b1 == b, f"your crossover changed a parent in place (seed {seed}).")
+            expect(a1 == a and b1 == b, f"your `crossover` changed a parent in place (seed {seed}).")
             expect(
-                isinstance(child, list) and len(child) == len(a),
-                f"crossover({a}, {b}) returned {show(child)} for seed {seed}; return a list as long as the parents.",
+                is_sequence(child, len(a)),
+                f"`crossover({a}, {b})` returned `{show(child)}` for seed {seed}; return a list as long as the "
+                "parents.",
             )
+            child = as_list(child)
+            children.append(child)
             cut = next((c for c in range(1, len(a)) if child == a[:c] + b[c:]), None)
             expect(
                 cut is not None,
-                f"crossover({a}, {b}) returned {child} for seed {seed}: a one-point crossover "
-                "takes the first positions from a and the rest from b, with at least one position from each.",
+                f"`crossover({a}, {b})` returned `{child}` for seed {seed}: a one-point crossover "
+                "takes the first positions from `a` and the rest from `b`, with at least one position from each.",
             )
             cuts.add(cut)
         for seed, child, again in zip(seeds, children, answer.each([(list(a), list(b), Rng(s)) for s in seeds])):
             expect(
-                again == child,
-                f"crossover gave {child}, then {again} for the same seed {seed}: draw the cut from `rng`.",
+                as_list(again) == child,
+                f"`crossover` gave `{child}`, then `{show(again)}` for the same seed {seed}: draw the cut from `rng`.",
             )
         missing = sorted(set(range(1, len(a))) - cuts)
         expect(
             not missing,
-            f"over 200 seeds, crossover({a}, {b}) never cut after position(s) {missing}; every cut "
+            f"over 200 seeds, `crossover({a}, {b})` never cut after position(s) {missing}; every cut "
             f"from 1 to {len(a) - 1} should be possible.",
         )
 
@@ -134,19 +137,21 @@ def _check_neighbours(answer, seed):
     for dna in ([0, 1, 3, 2], [4, 4, 4, 4], [2], [0, 1, 2, 3, 4, 0]):
         before = list(dna)
         got = answer(dna)
-        expect(dna == before, f"neighbours({before}) changed its argument in place.")
-        expect(isinstance(got, list), f"neighbours({dna}) returned {show(got)}; return a list of DNAs.")
+        expect(dna == before, f"`neighbours({before})` changed its argument in place.")
+        expect(is_sequence(got), f"`neighbours({dna})` returned `{show(got)}`; return a list of DNAs.")
         got_set = {tuple(n) for n in got}
         want = {tuple(n) for n in REFERENCE.neighbours(dna)}
-        expect(tuple(dna) not in got_set, f"neighbours({dna}) contains {dna} itself; a neighbour is one mutation away.")
-        expect(len(got) == len(got_set), f"neighbours({dna}) lists some DNAs more than once.")
+        expect(
+            tuple(dna) not in got_set, f"`neighbours({dna})` contains `{dna}` itself; a neighbour is one mutation away."
+        )
+        expect(len(got) == len(got_set), f"`neighbours({dna})` lists some DNAs more than once.")
         wrong = sorted(got_set - want)
         if wrong:
-            raise Wrong(f"neighbours({dna}) contains {list(wrong[0])}, which is not one mutation away.")
+            raise Wrong(f"`neighbours({dna})` contains `{list(wrong[0])}`, which is not one mutation away.")
         if got_set != want:
             raise Wrong(
-                f"neighbours({dna}) returned {len(got_set)} DNAs, but there are {len(dna)} positions × "
-                f"{len(OPS) - 1} other ops = {len(want)}; e.g. {list(sorted(want - got_set)[0])} is missing."
+                f"`neighbours({dna})` returned {len(got_set)} DNAs, but there are {len(dna)} positions × "
+                f"{len(OPS) - 1} other ops = {len(want)}; e.g. `{list(sorted(want - got_set)[0])}` is missing."
             )
 
 
@@ -167,7 +172,7 @@ def _check_local_optima(answer, seed):
         pass
     for label, fitness in spaces:
         got = answer(copy.deepcopy(fitness))
-        expect(isinstance(got, list), f"local_optima returned {show(got)}; return a list of DNAs.")
+        expect(is_sequence(got), f"`local_optima` returned `{show(got)}`; return a list of DNAs.")
         got_set = {tuple(d) for d in got}
         want = set(REFERENCE.local_optima(fitness))
         extra, missing = sorted(got_set - want), sorted(want - got_set)
@@ -175,8 +180,8 @@ def _check_local_optima(answer, seed):
             d = extra[0]
             better = max(REFERENCE.neighbours(list(d)), key=lambda n: fitness[tuple(n)])
             raise Wrong(
-                f"on {label}, your local_optima includes {list(d)} (fitness {fitness[d]:.4g}), but its "
-                f"neighbour {better} is fitter ({fitness[tuple(better)]:.4g})."
+                f"on {label}, your `local_optima` includes `{list(d)}` (fitness {fitness[d]:.4g}), but its "
+                f"neighbour `{better}` is fitter ({fitness[tuple(better)]:.4g})."
             )
         if missing:
             d = missing[0]
@@ -186,7 +191,7 @@ def _check_local_optima(answer, seed):
                 else ""
             )
             raise Wrong(
-                f"on {label}, your local_optima misses {list(d)} (fitness {fitness[d]:.4g}): none of its "
+                f"on {label}, your `local_optima` misses `{list(d)}` (fitness {fitness[d]:.4g}): none of its "
                 f"neighbours is fitter.{tie}"
             )
 
@@ -200,8 +205,8 @@ QUESTIONS = [
         points=1,
         test=_check_encode,
         hint_text=(
-            "`OPS = list(OPERATIONS)` lists the names in order; `OPS.index(name)` is a name's op index (and raises "
-            "ValueError for an unknown name)."
+            "`decode` looks each index up in `list(OPERATIONS)`; you need the reverse look-up. Which method of a "
+            "list finds where a value sits, and what does it do with a value that is not there?"
         ),
     ),
     Question(
@@ -212,8 +217,8 @@ QUESTIONS = [
         points=2,
         test=_check_mutate,
         hint_text=(
-            "Copy the parent, pick a position with rng.randrange, and choose its new op with rng.choice among the "
-            "ops that differ from the current one."
+            "Two random choices, both drawn from `rng`: which position, and which new op. How can you make sure the "
+            "new op is never the one already there? (The lesson's five-line mutation is one way.)"
         ),
     ),
     Question(
@@ -224,8 +229,8 @@ QUESTIONS = [
         points=2,
         test=_check_crossover,
         hint_text=(
-            "Draw the cut with rng.randrange(1, len(a)), so each parent gives at least one position; then slice "
-            "and concatenate."
+            "Draw a cut position from `rng`: which values may it take if each parent must give at least one "
+            "position? Slices like `a[:cut]` do the rest."
         ),
     ),
     Question(
@@ -236,8 +241,8 @@ QUESTIONS = [
         points=2,
         test=_check_neighbours,
         hint_text=(
-            "Two loops: over positions i, and over the ops that differ from dna[i]; build each neighbour with "
-            "slices: dna[:i] + [op] + dna[i + 1:]."
+            "A neighbour differs at exactly one position, by one other op. How many positions, and how many other "
+            "ops at each? Build every neighbour from a copy, so that `dna` itself stays unchanged."
         ),
     ),
     Question(
@@ -248,8 +253,8 @@ QUESTIONS = [
         points=3,
         test=_check_local_optima,
         hint_text=(
-            "For each DNA, compare its fitness with all of its neighbours' (your `neighbours` helps; the keys are "
-            "tuples, so look up tuple(n)). Keep it unless one neighbour is strictly fitter."
+            "Your `neighbours` from task 4 does half the work. Two details: the dict's keys are tuples, and a "
+            "neighbour that is only *equal* does not stop a DNA from being a peak."
         ),
     ),
 ]

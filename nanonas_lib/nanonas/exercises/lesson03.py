@@ -6,7 +6,7 @@ from collections import deque
 
 from ..bench import NanoBench
 from ..core import random_dna
-from .question import Question, Wrong, expect, reference, show
+from .question import Question, Wrong, as_list, expect, is_sequence, reference, show
 from .remote import Lookup, Rng
 
 ASSIGNMENT = "03_evolution"
@@ -27,7 +27,7 @@ def _check_regret(answer, seed):
     got = answer(bench, best["dna"])
     expect(
         abs(got) < 1e-12,
-        f"regret(bench, {best['dna']}) returned {show(got)}, but that is the best architecture "
+        f"`regret(bench, {best['dna']})` returned `{show(got)}`, but that is the best architecture "
         "of the table: its regret is 0.",
     )
     dnas = [random_dna(rng) for _ in range(40)]
@@ -41,9 +41,9 @@ def _check_regret(answer, seed):
             elif abs(got + want) < 1e-9:
                 hint = " The sign is flipped: regret is best minus this one, never negative."
             elif abs(got - (bench.best()["test_accuracy"] - r["test_accuracy"])) < 1e-9:
-                hint = " That is test accuracy; a search only sees validation accuracy."
+                hint = " That is test accuracy; a search only sees validation accuracy (`'val_accuracy'`)."
             raise Wrong(
-                f"regret(bench, {dna}) returned {got:.6f}, expected {want:.6f} (best {best['val_accuracy']:.4f}"
+                f"`regret(bench, {dna})` returned `{got:.6f}`, expected `{want:.6f}` (best {best['val_accuracy']:.4f}"
                 f" − this one's mean validation accuracy {r['val_accuracy']:.4f}).{hint}"
             )
 
@@ -54,16 +54,16 @@ def _check_best_so_far(answer, seed):
     cases += [[rng.random() for _ in range(rng.randrange(1, 40))] for _ in range(20)]
     calls = [(list(fitnesses),) for fitnesses in cases]
     for before, (fitnesses,), got in zip(cases, calls, answer.each(calls)):
-        expect(fitnesses == before, "best_so_far changed the list it was given.")
-        expect(isinstance(got, list), f"best_so_far({show(before, 60)}) returned {show(got)}; return a list.")
-        want = REFERENCE.best_so_far(before)
+        expect(fitnesses == before, "`best_so_far` changed the list it was given.")
+        expect(is_sequence(got), f"`best_so_far({show(before, 60)})` returned `{show(got)}`; return a list.")
+        got, want = as_list(got), REFERENCE.best_so_far(before)
         expect(
             len(got) == len(want),
-            f"best_so_far of {len(before)} fitnesses returned {len(got)} values; return one per evaluation.",
+            f"`best_so_far` of {len(before)} fitnesses returned {len(got)} values; return one per evaluation.",
         )
         expect(
             got == want,
-            f"best_so_far({show(before, 60)}) returned {show(got, 60)}, expected {show(want, 60)}: "
+            f"`best_so_far({show(before, 60)})` returned `{show(got, 60)}`, expected `{show(want, 60)}`: "
             "after each evaluation, the best fitness seen so far.",
         )
 
@@ -85,39 +85,41 @@ def _check_tournament(answer, base):
     for k in (3, 2, 5):
         seeds, winners = range(base, base + 300), []
         for seed, (given, *_), got in zip(seeds, calls(seeds, k), answer.each(calls(seeds, k))):
-            expect(given == population, f"tournament changed the population (k={k}, seed {seed}).")
+            expect(given == population, f"`tournament` changed the population (`k={k}`, seed {seed}).")
+            got = as_list(got)
             expect(
                 got in population,
-                f"tournament returned {show(got)} for k={k}, seed {seed}: return a member of the population.",
+                f"`tournament` returned `{show(got)}` for `k={k}`, seed {seed}: return a member of the population.",
             )
             place = ordered.index(got)
             expect(
                 place >= k - 1,
-                f"tournament returned the {'worst' if place == 0 else f'#{place + 1} worst'} "
-                f"member for k={k}, seed {seed}; the winner is the best of {k} different members, so it can never "
+                f"`tournament` returned the {'worst' if place == 0 else f'#{place + 1} worst'} "
+                f"member for `k={k}`, seed {seed}; the winner is the best of {k} different members, so it can never "
                 f"be one of the {k - 1} worst.",
             )
             winners.append(got)
         for seed, got, again in zip(seeds, winners, answer.each(calls(seeds, k))):
             expect(
-                again == got,
-                f"tournament picked {got}, then {again} for the same seed {seed}: draw the contestants from `rng`.",
+                as_list(again) == got,
+                f"`tournament` picked `{got}`, then `{show(again)}` for the same seed {seed}: draw the contestants "
+                "from `rng`.",
             )
         expect(
             len({tuple(w) for w in winners}) > 1,
-            f"with k={k} your tournament always returned the same member: sample k "
+            f"with `k={k}` your `tournament` always returned the same member: sample `k` "
             "contestants at random first, then keep the best of them.",
         )
     seeds = range(base, base + 50)
     for seed, got in zip(seeds, answer.each(calls(seeds, len(population)))):
         expect(
-            got == ordered[-1],
-            f"with k = the whole population (seed {seed}) tournament returned {got}, not the best member.",
+            as_list(got) == ordered[-1],
+            f"with `k` = the whole population (seed {seed}) `tournament` returned `{show(got)}`, not the best member.",
         )
     picked = {tuple(got) for got in answer.each(calls(range(base, base + 300), 1))}
     expect(
         len(picked) == len(population),
-        f"with k=1 a tournament is a uniform pick, but yours picked only "
+        f"with `k=1` a tournament is a uniform pick, but yours picked only "
         f"{len(picked)} of the {len(population)} members over 300 seeds.",
     )
 
@@ -136,47 +138,47 @@ def _check_aging_step(answer, base):
                 (deque(list(d) for d in SPREAD), Lookup(table, default=-1, strict=False), Rng(seed), sample_size)
             )
         for seed, (population, fitness, *_), child in zip(seeds, calls, answer.each(calls)):
-            expect(isinstance(child, list), f"aging_step returned {show(child)} (seed {seed}); return the child DNA.")
-            after = [list(d) for d in population]
+            expect(is_sequence(child), f"`aging_step` returned `{show(child)}` (seed {seed}); return the child DNA.")
+            child, after = as_list(child), [list(d) for d in population]
             expect(
                 len(after) == len(SPREAD),
-                f"after one aging_step the population has {len(after)} members instead "
+                f"after one `aging_step` the population has {len(after)} members instead "
                 f"of {len(SPREAD)}: add one child and remove one member.",
             )
             expect(
                 after[-1] == child,
-                f"after aging_step (seed {seed}) the child {child} is not the newest member "
-                "(the right end of the deque): population.append(child).",
+                f"after `aging_step` (seed {seed}) the child `{child}` is not the newest member "
+                "(the right end of the deque): `population.append(child)`.",
             )
             worst = min(SPREAD, key=fitness)
             if after[:-1] != SPREAD[1:]:
                 if after[:-1] == [d for d in SPREAD if d != worst]:
                     raise Wrong(
-                        f"aging_step removed the worst member {worst} (seed {seed}); regularized evolution "
-                        "removes the oldest, population[0], whatever its fitness."
+                        f"`aging_step` removed the worst member `{worst}` (seed {seed}); regularized evolution "
+                        "removes the oldest, `population[0]`, whatever its fitness."
                     )
                 raise Wrong(
-                    f"aging_step (seed {seed}) should remove exactly the oldest member {SPREAD[0]} (the left "
-                    f"end: population.popleft()); the population became {after}."
+                    f"`aging_step` (seed {seed}) should remove exactly the oldest member `{SPREAD[0]}` (the left "
+                    f"end: `population.popleft()`); the population became `{after}`."
                 )
             parents = [d for d in SPREAD if sum(a != b for a, b in zip(d, child)) == 1]
             expect(
                 len(parents) == 1,
-                f"aging_step's child {child} (seed {seed}) is not one mutation away from a "
-                "member of the population: the child is mutate(parent, rng).",
+                f"`aging_step`'s child `{child}` (seed {seed}) is not one mutation away from a "
+                "member of the population: the child is `mutate(parent, rng)`.",
             )
             rank = sorted(SPREAD, key=fitness).index(parents[0])  # 0 = worst
             expect(
                 rank >= sample_size - 1,
-                f"aging_step mutated the #{rank + 1} worst member (sample_size "
-                f"{sample_size}, seed {seed}); the parent is the best of {sample_size} sampled members, so it can "
+                f"`aging_step` mutated the #{rank + 1} worst member (`sample_size={sample_size}`, "
+                f"seed {seed}); the parent is the best of {sample_size} sampled members, so it can "
                 f"never be one of the {sample_size - 1} worst.",
             )
             if sample_size == len(SPREAD):
                 expect(
                     rank == len(SPREAD) - 1,
-                    f"with sample_size = the whole population, the parent must be the "
-                    f"best member; aging_step mutated the #{len(SPREAD) - rank} best (seed {seed}).",
+                    f"with `sample_size` = the whole population, the parent must be the "
+                    f"best member; `aging_step` mutated the #{len(SPREAD) - rank} best (seed {seed}).",
                 )
     ranks, table = set(), {tuple(d): i for i, d in enumerate(SPREAD)}
     calls = [
@@ -186,7 +188,7 @@ def _check_aging_step(answer, base):
         ranks.update(table[tuple(d)] for d in SPREAD if sum(a != b for a, b in zip(d, child)) == 1)
     expect(
         len(ranks) > 1,
-        "with sample_size=2 your aging_step always mutated the same member: sample members at "
+        "with `sample_size=2` your `aging_step` always mutated the same member: sample members at "
         "random first, then take the best of the sample.",
     )
 
@@ -202,13 +204,14 @@ def _check_aging_evolution(answer, base, seeds=200, budget=100):
         calls = fitness.calls
         expect(
             len(calls) == budget,
-            f"aging_evolution(..., evaluations={budget}) called fitness {len(calls)} times "
+            f"`aging_evolution(..., evaluations={budget})` called `fitness` {len(calls)} times "
             f"(seed {seed}); a search gets exactly its budget of evaluations.",
         )
-        expect(isinstance(got, list), f"aging_evolution returned {show(got)}; return the best DNA, a list.")
+        expect(is_sequence(got), f"`aging_evolution` returned `{show(got)}`; return the best DNA, a list.")
+        got = as_list(got)
         expect(
             tuple(got) in {tuple(d) for d in calls} and lookup(got) == max(map(lookup, calls)),
-            f"aging_evolution returned {got} (seed {seed}), which is not the fittest DNA it evaluated.",
+            f"`aging_evolution` returned `{got}` (seed {seed}), which is not the fittest DNA it evaluated.",
         )
         theirs.append(bench.regret(got, "val_accuracy"))
         ours.append(bench.regret(REFERENCE.aging_evolution(lookup, random.Random(seed), 10, 3, budget), "val_accuracy"))
@@ -217,7 +220,7 @@ def _check_aging_evolution(answer, base, seeds=200, budget=100):
     mine, good, bad = (100 * statistics.fmean(r) for r in (theirs, ours, baseline))
     expect(
         mine < (good + bad) / 2,
-        f"over {seeds} seeds of {budget} evaluations, your aging_evolution's mean regret "
+        f"over {seeds} seeds of {budget} evaluations, your `aging_evolution`'s mean regret "
         f"is {mine:.3f} points; random search gets {bad:.3f} and a correct aging evolution about {good:.3f}. Is "
         "the parent the best of its sample, the child a mutation of it, and the oldest member removed?",
     )
@@ -231,7 +234,10 @@ QUESTIONS = [
         title="Regret against the true optimum",
         points=1,
         test=_check_regret,
-        hint_text="bench.best() is the best record and bench.query(dna) the record of dna; both have 'val_accuracy'.",
+        hint_text=(
+            "NanoBench gives you the best record (`bench.best()`) and the record of any DNA (`bench.query(dna)`). "
+            "Which of their fields does a search see, and which way round must the difference go?"
+        ),
     ),
     Question(
         assignment=ASSIGNMENT,
@@ -240,7 +246,10 @@ QUESTIONS = [
         title="The incumbent after each evaluation",
         points=1,
         test=_check_best_so_far,
-        hint_text="Keep a running maximum (start from float('-inf')) and append it after each fitness.",
+        hint_text=(
+            "Walk through the list once, remembering the best value so far. What should that be before anything "
+            "was evaluated, so that the first fitness always replaces it?"
+        ),
     ),
     Question(
         assignment=ASSIGNMENT,
@@ -249,7 +258,10 @@ QUESTIONS = [
         title="Tournament selection",
         points=2,
         test=_check_tournament,
-        hint_text="rng.sample(population, k) draws k different members; max(..., key=fitness) keeps the fittest.",
+        hint_text=(
+            "`rng` is a `random.Random`: one of its methods draws k *different* items from a list (see the `random` "
+            "module's docs). Then `max` accepts a `key=` function."
+        ),
     ),
     Question(
         assignment=ASSIGNMENT,
@@ -259,8 +271,8 @@ QUESTIONS = [
         points=3,
         test=_check_aging_step,
         hint_text=(
-            "Sample, pick the best, mutate it (nanonas.mutate(parent, rng)), add the child, drop the oldest: "
-            "population.append(child) and population.popleft()."
+            "Four steps, in the order the lesson's `regularized_evolution` takes them. A `deque` has methods for "
+            "both of its ends: which end holds the oldest member?"
         ),
     ),
     Question(
@@ -271,9 +283,8 @@ QUESTIONS = [
         points=3,
         test=_check_aging_evolution,
         hint_text=(
-            "Start with population_size random DNAs (nanonas.random_dna(rng)), each evaluated once; then repeat "
-            "your aging step, evaluating each child, until you have spent the budget. Remember every fitness so "
-            "you can return the best DNA seen, which may have aged out of the population."
+            "Count your calls to `fitness`: the first `population_size` go to random DNAs, every later one to a "
+            "child. By the end, the best DNA may have aged out of the population: where will you remember it?"
         ),
     ),
 ]

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from ..core import OPERATIONS, MixedOp, Network, derive
-from .question import Question, Raised, Wrong, expect, reference, show
+from .question import Question, Raised, Wrong, as_list, expect, is_sequence, reference, show
 
 OPS = list(OPERATIONS)
 
@@ -33,34 +33,38 @@ def _check_softmax(answer, seed):
     for n in (5, 1, 2, 8):
         alphas = torch.randn(n)
         got = answer(alphas.clone())
-        expect(torch.is_tensor(got), f"softmax returned {show(got)}; return a tensor.")
-        expect(got.shape == alphas.shape, f"softmax of {n} alphas returned shape {tuple(got.shape)}; expected ({n},).")
+        expect(torch.is_tensor(got), f"`softmax` returned `{show(got)}`; return a tensor.")
+        expect(
+            got.shape == alphas.shape,
+            f"`softmax` of {n} alphas returned shape `{tuple(got.shape)}`; expected `({n},)`.",
+        )
         expect(
             torch.allclose(got, F.softmax(alphas, dim=0), atol=1e-6),
-            f"softmax({show(alphas)}) returned {show(got)}; expected {show(F.softmax(alphas, dim=0))}.",
+            f"`softmax({show(alphas)})` returned `{show(got)}`; expected `{show(F.softmax(alphas, dim=0))}`.",
         )
     big = torch.tensor([1000.0, 1000.0, 0.0])
     got = answer(big.clone())
     expect(
         torch.is_tensor(got) and got.shape == big.shape and bool(torch.isfinite(got).all()),
-        f"softmax({big.tolist()}) returned {show(got)}: exp(1000) overflows "
-        "to inf. Subtract the largest alpha first — it does not change the result.",
+        f"`softmax({big.tolist()})` returned `{show(got)}`: `exp(1000)` overflows "
+        "to `inf`. Subtract the largest alpha first — it does not change the result.",
     )
     expect(
         torch.allclose(got, torch.tensor([0.5, 0.5, 0.0]), atol=1e-6),
-        f"softmax({big.tolist()}) returned {got.tolist()}, expected [0.5, 0.5, 0.0].",
+        f"`softmax({big.tolist()})` returned `{got.tolist()}`, expected `[0.5, 0.5, 0.0]`.",
     )
     alphas = torch.randn(5)
     grad = answer.probe(_probe_softmax_gradient, alphas)
     expect(
         grad is not None,
-        "your softmax cuts the gradient (.item(), .detach(), .tolist() or numpy?): the alphas are learned through it.",
+        "your `softmax` cuts the gradient (`.item()`, `.detach()`, `.tolist()` or numpy?): the alphas are learned "
+        "through it.",
     )
     alphas.requires_grad_()
     want = torch.autograd.grad((F.softmax(alphas, 0) * torch.arange(5.0)).sum(), alphas)[0]
     expect(
         torch.is_tensor(grad) and grad.shape == want.shape and torch.allclose(grad, want, atol=1e-6),
-        "the gradient through your softmax differs from torch's; compute it from tensor operations on alphas.",
+        "the gradient through your `softmax` differs from torch's; compute it from tensor operations on `alphas`.",
     )
 
 
@@ -68,7 +72,7 @@ def _softmaxed(got, mixed, x, weights):
     """A hint when the answer applied softmax to weights that were already weights."""
     again = mixed(x, F.softmax(weights, 0))
     if torch.allclose(got, again, atol=1e-5):
-        return " It looks as if you applied softmax to the weights: they are already weights — use them as given."
+        return " It looks as if you applied `softmax` to the weights: they are already weights — use them as given."
     return ""
 
 
@@ -103,27 +107,28 @@ def _check_mixed_forward(answer, seed):
     for got, name, one_hot in zip(outputs, OPS, one_hots):
         expect(
             torch.is_tensor(got) and got.shape == x.shape,
-            f"mixed_forward returned {got if isinstance(got, str) else show(got, 60)}; return a tensor shaped "
-            f"like x, {tuple(x.shape)}.",
+            f"`mixed_forward` returned `{got if isinstance(got, str) else show(got, 60)}`; return a tensor shaped "
+            f"like `x`, `{tuple(x.shape)}`.",
         )
         if not torch.allclose(got, mixed.ops[OPS.index(name)](x), atol=1e-6):
             hint = _softmaxed(got, mixed, x, one_hot)
             raise Wrong(
-                f"with one-hot weights on {name}, mixed_forward should equal {name}(x) exactly; it does not.{hint}"
+                f"with one-hot weights on `{name}`, `mixed_forward` should equal `{name}(x)` exactly; it does not."
+                f"{hint}"
             )
     for got, weights in zip(outputs[len(OPS) :], others):
         want = mixed(x, weights)  # the library's MixedOp.forward
         if not (torch.is_tensor(got) and got.shape == want.shape and torch.allclose(got, want, atol=1e-5)):
             hint = _softmaxed(got, mixed, x, weights) if torch.is_tensor(got) and got.shape == want.shape else ""
             raise Wrong(
-                f"with weights {[round(w, 3) for w in weights.tolist()]}, mixed_forward differs from the "
+                f"with weights `{[round(w, 3) for w in weights.tolist()]}`, `mixed_forward` differs from the "
                 f"weighted sum of the ops' outputs.{hint}"
             )
-    expect(grad is not None, "mixed_forward cuts the gradient to the weights: the alphas could not be learned.")
+    expect(grad is not None, "`mixed_forward` cuts the gradient to the weights: the alphas could not be learned.")
     want = torch.stack([op(x).sum() for op in mixed.ops]).detach()
     expect(
         torch.is_tensor(grad) and grad.shape == want.shape and torch.allclose(grad, want, atol=1e-4),
-        "the gradient of mixed_forward with respect to the weights should be each op's output; it is not.",
+        "the gradient of `mixed_forward` with respect to the weights should be each op's output (summed); it is not.",
     )
 
 
@@ -141,18 +146,19 @@ def _check_derive(answer, seed):
             got = answer(param)
         except Raised as e:
             raise Wrong(
-                f"derive raised {type(e.original).__name__} on alphas that require grad (as DARTS's do): "
-                f"{e.original}. Work on a detached copy: alphas.detach().clone()."
+                f"`derive` raised `{type(e.original).__name__}` on alphas that require grad (as DARTS's do): "
+                f"{e.original}. Work on a detached copy: `alphas.detach().clone()`."
             ) from None
         expect(
             torch.equal(param.detach(), before),
-            "your derive changed the alphas it was given; work on a copy "
-            "(alphas.detach().clone()), or the search would lose its zero column.",
+            "your `derive` changed the alphas it was given; work on a copy "
+            "(`alphas.detach().clone()`), or the search would lose its `zero` column.",
         )
         expect(
-            isinstance(got, list) and all(type(i) is int for i in got),
-            f"derive returned {show(got)}; a DNA is a plain list of ints (tensor.tolist() makes one).",
+            is_sequence(got) and all(type(i) is int for i in got),
+            f"`derive` returned `{show(got)}`; a DNA is a plain list of ints (`tensor.tolist()` makes one).",
         )
+        got = as_list(got)
         net = Network([MixedOp(2) for _ in range(len(alphas))], channels=2)
         with torch.no_grad():
             for position, row in zip(net.positions, alphas):
@@ -160,11 +166,9 @@ def _check_derive(answer, seed):
         want = derive(net)  # the library's derived architecture
         if got != want:
             picked_zero = zero in got
-            hint = " It picked zero, which would cut the chain: leave zero out." if picked_zero else ""
-            raise Wrong(
-                f"derive returned {got} for alphas {show([[round(a, 2) for a in r] for r in alphas.tolist()], 90)}"
-                f"; expected {want}.{hint}"
-            )
+            hint = " It picked `zero`, which would cut the chain: leave `zero` out." if picked_zero else ""
+            shown = show([[round(a, 2) for a in r] for r in alphas.tolist()], 90)
+            raise Wrong(f"`derive` returned `{got}` for alphas `{shown}`; expected `{want}`.{hint}")
 
 
 def _darts_setup(seed=0):
@@ -215,12 +219,13 @@ def _no_zero_grad(net, w_opt, a_opt, train_batch, valid_batch):
 
 
 MISTAKES = {
-    _swapped: "the alphas were trained on the training batch and the weights on the validation batch; swap them: "
-    "DARTS fits the weights to the training data and chooses the architecture on held-out validation data.",
-    _weights_first: "you stepped the weights before the alphas; the first-order step moves the alphas first (with "
-    "the current weights), then the weights, as core.darts does.",
-    _no_zero_grad: "gradients leak from one step into the next: call a_opt.zero_grad() and w_opt.zero_grad() before "
-    "each backward().",
+    _swapped: "the alphas (`a_opt`) were trained on the training batch and the weights (`w_opt`) on the validation "
+    "batch; swap them: DARTS fits the weights to the training data and chooses the architecture on held-out "
+    "validation data.",
+    _weights_first: "you stepped the weights (`w_opt`) before the alphas (`a_opt`); the first-order step moves the "
+    "alphas first (with the current weights), then the weights, as `core.darts` does.",
+    _no_zero_grad: "gradients leak from one step into the next: call `a_opt.zero_grad()` and `w_opt.zero_grad()` "
+    "before each `backward()`.",
 }
 
 
@@ -236,17 +241,17 @@ def _check_bilevel_step(answer, seed):
     start_alphas, start_weights = _run(lambda *args: None, seed)
     expect(
         torch.is_tensor(alphas) and alphas.shape == want_alphas.shape and weights.shape == want_weights.shape,
-        "after your bilevel_step the supernet's parameters could not be read back.",
+        "after your `bilevel_step` the supernet's parameters could not be read back.",
     )
     if torch.allclose(alphas, want_alphas, atol=1e-6) and torch.allclose(weights, want_weights, atol=1e-6):
         return
     expect(
         not torch.equal(alphas, start_alphas),
-        "after your bilevel_step the alphas have not moved: step a_opt on the validation loss.",
+        "after your `bilevel_step` the alphas have not moved: step `a_opt` on the validation loss.",
     )
     expect(
         not torch.equal(weights, start_weights),
-        "after your bilevel_step the weights have not moved: step w_opt on the training loss.",
+        "after your `bilevel_step` the weights have not moved: step `w_opt` on the training loss.",
     )
     for mistake, message in MISTAKES.items():
         a, w = _run(mistake, seed)
@@ -262,8 +267,8 @@ def _check_bilevel_step(answer, seed):
         )
     )
     raise Wrong(
-        f"after two steps, {right} one first-order DARTS step: alphas on the validation loss (a_opt), then "
-        "weights on the training loss (w_opt), zeroing gradients before each backward."
+        f"after two steps, {right} one first-order DARTS step: alphas on the validation loss (`a_opt`), then "
+        "weights on the training loss (`w_opt`), zeroing gradients before each `backward()`."
     )
 
 
@@ -285,17 +290,14 @@ def _check_early_stop(answer, seed):
     for derived, limit in cases:
         before = [list(g) for g in derived]
         got = answer(derived, limit)
-        expect(derived == before, "early_stop changed the list of derived DNAs it was given.")
+        expect(derived == before, "`early_stop` changed the list of derived DNAs it was given.")
         want = REFERENCE.early_stop(before, limit)
+        expect(is_sequence(got, 2), f"`early_stop` returned `{show(got)}`; return a pair `(epoch, dna)`.")
         expect(
-            isinstance(got, tuple) and len(got) == 2,
-            f"early_stop returned {show(got)}; return a pair (epoch, dna).",
-        )
-        expect(
-            list(got) == [want[0], want[1]],
-            f"early_stop({before}, limit={limit}) returned {show(got)}, expected "
-            f"{want}: stop at the first epoch whose derived DNA has {limit} or more parameter-free ops (maxpool, "
-            "skip, zero) and keep the epoch before it.",
+            [got[0], as_list(got[1])] == [want[0], as_list(want[1])],
+            f"`early_stop({before}, limit={limit})` returned `{show(got)}`, expected "
+            f"`{want}`: stop at the first epoch whose derived DNA has {limit} or more parameter-free ops (`maxpool`, "
+            "`skip`, `zero`) and keep the epoch before it.",
         )
 
 
@@ -308,8 +310,8 @@ QUESTIONS = [
         points=1,
         test=_check_softmax,
         hint_text=(
-            "softmax(a) = exp(a) / exp(a).sum(); subtracting a.max() from every alpha first changes nothing but keeps "
-            "exp finite."
+            "Start from the definition: exp of each alpha, divided by their sum. Why does `[1000., 1000., 0.]` "
+            "overflow, and what could you subtract from every alpha without changing the result?"
         ),
     ),
     Question(
@@ -319,7 +321,10 @@ QUESTIONS = [
         title="The mixed op",
         points=2,
         test=_check_mixed_forward,
-        hint_text="One expression: sum(w * op(x) for w, op in zip(weights, ops)).",
+        hint_text=(
+            "Run every op on `x`, scale each output by its own weight, and add the results up; `zip` pairs each op "
+            "with its weight. (Lesson 04 shows the library's version.)"
+        ),
     ),
     Question(
         assignment=ASSIGNMENT,
@@ -329,8 +334,8 @@ QUESTIONS = [
         points=2,
         test=_check_derive,
         hint_text=(
-            "Copy the alphas (alphas.detach().clone()), set the zero column to -inf, take argmax(dim=1), "
-            "then .tolist()."
+            "Work on a copy that tracks no gradient (`detach`, `clone`). How can you make `zero`'s column lose every "
+            "comparison? `argmax` takes a `dim`, and `.tolist()` gives plain ints."
         ),
     ),
     Question(
@@ -341,8 +346,8 @@ QUESTIONS = [
         points=3,
         test=_check_bilevel_step,
         hint_text=(
-            "Two blocks of zero_grad → loss → backward → step: first a_opt with the validation batch, then w_opt "
-            "with the training batch. F.cross_entropy(net(X), y) is the loss."
+            "Each half is an ordinary PyTorch training step for one optimizer. Which optimizer goes first, and on "
+            "which batch? (The task says.) And what must happen to old gradients before each `backward()`?"
         ),
     ),
     Question(
@@ -353,8 +358,8 @@ QUESTIONS = [
         points=2,
         test=_check_early_stop,
         hint_text=(
-            "Loop with enumerate; count the ops of each derived DNA that are in {maxpool, skip, zero}; at the first "
-            "epoch that reaches the limit return the epoch before (but never below 0)."
+            "Which op indices are parameter-free (`list(OPERATIONS)`)? Walk the epochs in order and count them in "
+            "each DNA. Mind the two edge cases: the very first epoch already reaches the limit, or no epoch ever does."
         ),
     ),
 ]

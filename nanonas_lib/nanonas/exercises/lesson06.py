@@ -10,7 +10,7 @@ import math
 import random
 
 from ..bench import NanoBench
-from .question import Question, Wrong, expect, show
+from .question import Question, Wrong, expect, is_sequence, show
 from .question import reference as _reference
 
 GROW, VISUALISE, COMPARE = "06a_grow_the_space", "06b_visualise_results", "06c_compare_searches"  # the 3 projects
@@ -47,7 +47,7 @@ def _check_receptive_field(answer, seed):
     cases += [[(rng.choice([1, 3, 5, 7]), rng.choice([1, 2, 3])) for _ in range(rng.randrange(6))] for _ in range(80)]
     for layers, got in zip(cases, answer.each([(list(c),) for c in cases])):
         want = 1 + sum((k - 1) * d for k, d in layers)
-        expect(_is_number(got), f"receptive_field({layers}) returned {show(got)}; return a whole number of pixels.")
+        expect(_is_number(got), f"`receptive_field({layers})` returned `{show(got)}`; return a whole number of pixels.")
         if got == want:
             continue
         hint = (
@@ -57,7 +57,7 @@ def _check_receptive_field(answer, seed):
         )
         if not layers:
             hint = " With no layer, each output pixel sees exactly one input pixel."
-        raise Wrong(f"receptive_field({layers}) returned {got}, expected {want}.{hint}")
+        raise Wrong(f"`receptive_field({layers})` returned `{got}`, expected `{want}`.{hint}")
 
 
 def _check_top_k_count(answer, seed):
@@ -70,13 +70,14 @@ def _check_top_k_count(answer, seed):
     calls = [(list(records), op, k) for records, op, k in cases]
     for (records, op, k), got in zip(cases, answer.each(calls)):
         want = REFERENCE_A.top_k_count(records, op, k)
-        expect(_is_number(got), f"top_k_count(records, op={op}, k={k}) returned {show(got)}; return a count.")
+        expect(_is_number(got), f"`top_k_count(records, op={op}, k={k})` returned `{show(got)}`; return a count.")
         if got == want:
             continue
         extra = " Are you counting architectures (one each), not every position that holds the op?"
         raise Wrong(
-            f"top_k_count(records of {len(records)} architectures, op={op}, k={k}) returned {got}, expected {want}. "
-            f"Sort by 'val_accuracy', best first (ties keep the table's order), take k, count those holding op.{extra}"
+            f"`top_k_count(records, op={op}, k={k})` on {len(records)} architectures returned `{got}`, expected "
+            f"`{want}`. Sort by `'val_accuracy'`, best first (ties keep the table's order), take `k`, count those "
+            f"holding `op`.{extra}"
         )
 
 
@@ -89,15 +90,15 @@ def _check_build_hours(answer, seed):
     ]
     for (n_ops, positions, seeds, seconds, workers), got in zip(cases, answer.each(cases)):
         want = n_ops**positions * seeds * seconds / workers / 3600
-        args = f"build_hours({n_ops}, {positions}, {seeds}, {seconds:.3g}, {workers})"
-        expect(_is_number(got), f"{args} returned {show(got)}; return a number of hours.")
+        args = f"`build_hours({n_ops}, {positions}, {seeds}, {seconds:.3g}, {workers})`"
+        expect(_is_number(got), f"{args} returned `{show(got)}`; return a number of hours.")
         if not _close(got, want, 1e-9):
             hint = (
-                " Did you mix up n_ops ** positions and positions ** n_ops?"
+                " Did you mix up `n_ops ** positions` and `positions ** n_ops`?"
                 if _close(got, positions**n_ops * seeds * seconds / workers / 3600)
                 else ""
             )
-            raise Wrong(f"{args} returned {got:.6g}, expected {want:.6g} hours.{hint}")
+            raise Wrong(f"{args} returned `{got:.6g}`, expected `{want:.6g}` hours.{hint}")
 
 
 # -- Part 2: visualise
@@ -112,20 +113,19 @@ def _check_marginal(answer, seed):
         cases.append((records, rng.randrange(positions), n_ops))
     for (records, position, n_ops), got in zip(cases, answer.each([(list(r), p, n) for r, p, n in cases])):
         want = REFERENCE_B.marginal(records, position, n_ops)
-        call = f"marginal(records of {len(records)} architectures, position={position}, n_ops={n_ops})"
-        expect(
-            isinstance(got, list) and len(got) == n_ops, f"{call} returned {show(got)}; return a list of n_ops means."
-        )
+        call = f"`marginal(records, position={position}, n_ops={n_ops})` on {len(records)} architectures"
+        expect(is_sequence(got, n_ops), f"{call} returned `{show(got)}`; return a list of `n_ops` means.")
         for op, (g, w) in enumerate(zip(got, want)):
             if w is None:
                 expect(
                     g is None,
-                    f"{call}: no architecture has op {op} at position {position}, so its entry is None; got {show(g)}.",
+                    f"{call}: no architecture has op {op} at position {position}, so its entry is `None`; got "
+                    f"`{show(g)}`.",
                 )
             elif not _close(g, w, 1e-9):
                 raise Wrong(
-                    f"{call}: the mean for op {op} is {show(g)}, expected {w:.6g} (over the architectures with op {op} "
-                    f"at position {position})."
+                    f"{call}: the mean for op {op} is `{show(g)}`, expected `{w:.6g}` (over the architectures with "
+                    f"op {op} at position {position})."
                 )
 
 
@@ -135,8 +135,8 @@ def _check_mean_ci(answer, seed):
     cases += [[rng.gauss(0.9, 0.05) for _ in range(rng.randrange(2, 60))] for _ in range(60)]
     for values, got in zip(cases, answer.each([(list(v),) for v in cases])):
         want = REFERENCE_B.mean_ci(values)
-        call = f"mean_ci({show(values, 80)})"
-        expect(isinstance(got, tuple) and len(got) == 3, f"{call} returned {show(got)}; return (mean, low, high).")
+        call = f"`mean_ci({show(values, 80)})`"
+        expect(is_sequence(got, 3), f"{call} returned `{show(got)}`; return `(mean, low, high)`.")
         if all(_close(g, w, 1e-6) for g, w in zip(got, want)):
             continue
         mean = sum(values) / len(values)
@@ -149,10 +149,10 @@ def _check_mean_ci(answer, seed):
                 else ""
             )
             raise Wrong(
-                f"{call} returned {show(got)}, expected ({want[0]:.6g}, {want[1]:.6g}, {want[2]:.6g}): the band is "
+                f"{call} returned `{show(got)}`, expected `({want[0]:.6g}, {want[1]:.6g}, {want[2]:.6g})`: the band is "
                 f"mean ± 1.96 · sd / √n.{hint}"
             )
-        raise Wrong(f"{call} returned {show(got)}; its mean should be {mean:.6g}.")
+        raise Wrong(f"{call} returned `{show(got)}`; its mean should be `{mean:.6g}`.")
 
 
 def _check_interaction(answer, seed):
@@ -165,25 +165,24 @@ def _check_interaction(answer, seed):
         cases.append((records, p, q, n_ops))
     for (records, p, q, n_ops), got in zip(cases, answer.each([(list(r), p, q, n) for r, p, q, n in cases])):
         want = REFERENCE_B.interaction(records, p, q, n_ops)
-        call = f"interaction(records of {len(records)} architectures, p={p}, q={q}, n_ops={n_ops})"
-        ok = (
-            isinstance(got, list)
-            and len(got) == n_ops
-            and all(isinstance(row, list) and len(row) == n_ops for row in got)
+        call = f"`interaction(records, p={p}, q={q}, n_ops={n_ops})` on {len(records)} architectures"
+        ok = is_sequence(got, n_ops) and all(is_sequence(row, n_ops) for row in got)
+        expect(
+            ok,
+            f"{call} returned `{show(got)}`; return `n_ops` rows of `n_ops` means (row: op at `p`, column: op at `q`).",
         )
-        expect(ok, f"{call} returned {show(got)}; return n_ops rows of n_ops means (row: op at p, column: op at q).")
         for a in range(n_ops):
             for b in range(n_ops):
                 g, w = got[a][b], want[a][b]
                 if w is None:
                     expect(
                         g is None,
-                        f"{call}: no architecture has op {a} at p and op {b} at q, so [{a}][{b}] is None; "
-                        f"got {show(g)}.",
+                        f"{call}: no architecture has op {a} at `p` and op {b} at `q`, so `[{a}][{b}]` is `None`; "
+                        f"got `{show(g)}`.",
                     )
                 elif not _close(g, w, 1e-9):
-                    swapped = " (rows are the op at p, columns the op at q)" if _close(g, want[b][a] or -1) else ""
-                    raise Wrong(f"{call}: [{a}][{b}] is {show(g)}, expected {w:.6g}{swapped}.")
+                    swapped = " (rows are the op at `p`, columns the op at `q`)" if _close(g, want[b][a] or -1) else ""
+                    raise Wrong(f"{call}: `[{a}][{b}]` is `{show(g)}`, expected `{w:.6g}`{swapped}.")
 
 
 # -- Part 3: compare searches
@@ -199,13 +198,13 @@ def _check_wins_ties_losses(answer, seed):
     for (a, b), got in zip(cases, answer.each([(list(a), list(b)) for a, b in cases])):
         want = (sum(x > y for x, y in zip(a, b)), sum(x == y for x, y in zip(a, b)), sum(x < y for x, y in zip(a, b)))
         expect(
-            isinstance(got, tuple) and len(got) == 3,
-            f"wins_ties_losses({a}, {b}) returned {show(got)}; return (wins, ties, losses).",
+            is_sequence(got, 3),
+            f"`wins_ties_losses({a}, {b})` returned `{show(got)}`; return `(wins, ties, losses)`.",
         )
         if tuple(got) != want:
             raise Wrong(
-                f"wins_ties_losses({show(a, 60)}, {show(b, 60)}) returned {got}, expected {want}: compare run i of a "
-                "with run i of b (paired)."
+                f"`wins_ties_losses({show(a, 60)}, {show(b, 60)})` returned `{show(got)}`, expected `{want}`: compare "
+                "run `i` of `a` with run `i` of `b` (paired)."
             )
 
 
@@ -225,15 +224,15 @@ def _check_rank_biserial(answer, seed):
     cases = [(a, b) for a, b in cases if any(x != y for x, y in zip(a, b))]  # all ties: no effect size defined
     for (a, b), got in zip(cases, answer.each([(list(a), list(b)) for a, b in cases])):
         want = REFERENCE_C.rank_biserial(a, b)
-        call = f"rank_biserial({show(a, 60)}, {show(b, 60)})"
-        expect(_is_number(got), f"{call} returned {show(got)}; return a number in [-1, 1].")
+        call = f"`rank_biserial({show(a, 60)}, {show(b, 60)})`"
+        expect(_is_number(got), f"{call} returned `{show(got)}`; return a number in [-1, 1].")
         if _close(got, want, 1e-9):
             continue
         hint = ""
         if _close(got, -want, 1e-9):
-            hint = " The sign is flipped: positive means a tends to be larger than b."
+            hint = " The sign is flipped: positive means `a` tends to be larger than `b`."
         raise Wrong(
-            f"{call} returned {got:.6g}, expected {want:.6g}. Drop zero differences, rank the rest by |difference| "
+            f"{call} returned `{got:.6g}`, expected `{want:.6g}`. Drop zero differences, rank the rest by |difference| "
             "(ties share the average rank), then (sum of positive ranks - sum of negative ranks) / sum of all ranks."
             f"{hint}"
         )
@@ -254,20 +253,20 @@ def _check_returned_true(answer, seed):
         cases.append((noisy, true, rng.randrange(1, n + 1)))
     for (noisy, true, budget), got in zip(cases, answer.each([(list(n), list(t), b) for n, t, b in cases])):
         want = REFERENCE_C.returned_true(noisy, true, budget)
-        call = f"returned_true({show(noisy, 60)}, {show(true, 60)}, budget={budget})"
+        call = f"`returned_true({show(noisy, 60)}, {show(true, 60)}, budget={budget})`"
         expect(
             _is_number(got),
-            f"{call} returned {show(got)}; return the true accuracy of the architecture the search returns.",
+            f"{call} returned `{show(got)}`; return the true accuracy of the architecture the search returns.",
         )
         if _close(got, want, 0):
             continue
         if _close(got, max(true[:budget]), 0):
             raise Wrong(
-                f"{call} returned the best *true* score, {got}; the search cannot see it: it returns the one "
-                f"whose *noisy* score is highest ({want})."
+                f"{call} returned the best *true* score, `{got}`; the search cannot see it: it returns the one "
+                f"whose *noisy* score is highest (`{want}`)."
             )
         raise Wrong(
-            f"{call} returned {got}, expected {want}: among the first `budget` evaluations, take the highest noisy "
+            f"{call} returned `{got}`, expected `{want}`: among the first `budget` evaluations, take the highest noisy "
             "score (the first one on a tie) and return its true score."
         )
 
@@ -280,7 +279,10 @@ PART_A = [
         title="What a chain of convolutions sees",
         points=1,
         test=_check_receptive_field,
-        hint_text="Each layer (k, d) widens the view by (k - 1) * d pixels; start from 1 pixel.",
+        hint_text=(
+            "With no layer, one output pixel sees one input pixel. How wide is a k×k kernel with dilation d? Count "
+            "the pixels from its first weight to its last; each layer widens the view by that, less one."
+        ),
     ),
     Question(
         assignment=GROW,
@@ -289,8 +291,8 @@ PART_A = [
         title="Does an op enter the top k?",
         points=2,
         test=_check_top_k_count,
-        hint_text="sorted(records, key=lambda r: r['val_accuracy'], reverse=True)[:k] keeps ties in order; "
-        "then count the records with op in r['dna'].",
+        hint_text="Python's sort is stable (equal values keep their order), and can sort best first. Take the first "
+        "`k`, then count architectures, not positions.",
     ),
     Question(
         assignment=GROW,
@@ -299,8 +301,8 @@ PART_A = [
         title="What a table costs to build",
         points=1,
         test=_check_build_hours,
-        hint_text="architectures = n_ops ** positions; runs = architectures × seeds; "
-        "hours = runs × seconds_per_run / workers / 3600.",
+        hint_text="Count the training runs first (how many architectures, how many seeds each?), then their "
+        "seconds; `workers` runs go side by side; an hour is 3600 s.",
     ),
 ]
 PART_B = [
@@ -311,8 +313,8 @@ PART_B = [
         title="The marginal effect of each op",
         points=2,
         test=_check_marginal,
-        hint_text="For each op, average r['val_accuracy'] over the records with r['dna'][position] == op; "
-        "None when there are none.",
+        hint_text="Group the records by the op they hold at `position`, then average each group. An op that no "
+        "record holds there has no mean: `None`.",
     ),
     Question(
         assignment=VISUALISE,
@@ -321,8 +323,8 @@ PART_B = [
         title="A confidence band",
         points=2,
         test=_check_mean_ci,
-        hint_text="statistics.mean and statistics.stdev (n - 1); half = 1.96 * sd / sqrt(n); "
-        "return (mean, mean - half, mean + half).",
+        hint_text="The `statistics` module has a mean and a *sample* standard deviation (the one that divides by "
+        "n - 1). The band is symmetric around the mean.",
     ),
     Question(
         assignment=VISUALISE,
@@ -331,8 +333,8 @@ PART_B = [
         title="Which pairs of ops work together",
         points=2,
         test=_check_interaction,
-        hint_text="Group the records by (r['dna'][p], r['dna'][q]); cell [a][b] is the mean of group (a, b), "
-        "None if empty.",
+        hint_text="Like `marginal`, with two positions: group the records by the pair of ops at `p` and `q`, and "
+        "fill an `n_ops` × `n_ops` grid, `None` where a group is empty.",
     ),
 ]
 PART_C = [
@@ -343,7 +345,8 @@ PART_C = [
         title="Paired wins, ties and losses",
         points=1,
         test=_check_wins_ties_losses,
-        hint_text="zip(a, b) pairs run i of one search with run i of the other (same seed); count >, == and <.",
+        hint_text="Compare pair by pair: `zip` pairs run `i` of one search with run `i` of the other. Three "
+        "outcomes, three counts.",
     ),
     Question(
         assignment=COMPARE,
@@ -352,8 +355,8 @@ PART_C = [
         title="An effect size for paired runs",
         points=3,
         test=_check_rank_biserial,
-        hint_text="d = [x - y ...] without zeros; scipy.stats.rankdata([abs(v) for v in d]) gives average ranks; "
-        "r = (sum of ranks where d > 0 - sum where d < 0) / sum of all ranks.",
+        hint_text="Follow the task's three steps in order: the differences without zeros, the ranks of their sizes "
+        "(`scipy.stats.rankdata` averages ties), then split the rank sum by the sign of each difference.",
     ),
     Question(
         assignment=COMPARE,
@@ -362,6 +365,7 @@ PART_C = [
         title="What a noisy search really returns",
         points=2,
         test=_check_returned_true,
-        hint_text="i = max(range(budget), key=lambda i: noisy[i]) picks the first of equal maxima; return true[i].",
+        hint_text="The search sees only `noisy`, and only its first `budget` entries. Find the *position* of its best "
+        "noisy score (the first, on a tie), then look up what that architecture is really worth.",
     ),
 ]

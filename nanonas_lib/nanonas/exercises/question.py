@@ -9,6 +9,7 @@ wrong. Checks test behaviour — properties, edge cases, the library's own imple
 
 import html
 import os
+import re
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -46,6 +47,23 @@ def show(value, limit: int = 120) -> str:
     """A short repr for messages."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# The one rule for containers, in every check: where a task asks for a list, a tuple is accepted, and where it asks
+# for a tuple (a pair, a triple), a list is accepted. A DNA is any sequence of ints, a list of DNAs any sequence of
+# them. Checks compare contents, never the container's type (no task is about that); elements keep their types.
+SEQUENCES = (list, tuple)
+
+
+def as_list(value):
+    """`value` as a list when it is a list or a tuple (the container does not matter); anything else unchanged, so
+    that comparing it with a list fails."""
+    return list(value) if type(value) in SEQUENCES else value
+
+
+def is_sequence(value, length: int | None = None) -> bool:
+    """Whether `value` is a list or a tuple (of `length` items, when given)."""
+    return type(value) in SEQUENCES and (length is None or len(value) == length)
 
 
 class Missing(Exception):
@@ -162,8 +180,28 @@ class Verdict:
         return {k: getattr(self, k) for k in ("task", "name", "status", "points", "max_points", "feedback")}
 
 
+CODE_SPAN = re.compile(r"`([^`\n]+)`")
+EMPHASIS = re.compile(r"\*(\S(?:[^*\n]*?\S)?)\*")  # *word*, but not the * of "a * b"
+
+
+def html_text(text: str) -> str:
+    """Feedback text as HTML: escaped, with `backticked` spans (names, calls, values) set as code and *stars* as
+    emphasis, as Markdown would."""
+    parts = CODE_SPAN.split(text)  # text, code, text, code, ..., text
+    return "".join(
+        f"<code>{html.escape(part, quote=False)}</code>"
+        if i % 2
+        else EMPHASIS.sub(r"<em>\1</em>", html.escape(part, quote=False))
+        for i, part in enumerate(parts)
+    )
+
+
 class Feedback:
-    """Rich output for a notebook (coloured, with a symbol for colour-blind readers), plain text elsewhere."""
+    """Rich output for a notebook (coloured, with a symbol for colour-blind readers), plain text elsewhere.
+
+    Messages mark code with backticks, as Markdown does: `mutate(dna, rng)`. In a notebook those spans are set as
+    code; as plain text (the grader's gradebook, a terminal) the backticks stay, and read the same way.
+    """
 
     COLOURS = {CORRECT: "#1b7837", INCORRECT: "#b2182b", NOT_ATTEMPTED: "#4d4d4d", MISSING: "#4d4d4d"}
 
@@ -177,7 +215,7 @@ class Feedback:
     def _repr_html_(self):
         colour = self.COLOURS.get(self.status, "#2166ac")
         out = f'<p><span style="color:{colour}"><b>{html.escape(self.title)}</b></span>'
-        out += f" {html.escape(self.text)}</p>" if self.text else "</p>"
+        out += f" {html_text(self.text)}</p>" if self.text else "</p>"
         if self.code:
             out += f"<pre>{html.escape(self.code)}</pre>"
         return out
@@ -287,7 +325,7 @@ class Question:
         except NotAttempted:
             return verdict(
                 NOT_ATTEMPTED,
-                f"not attempted yet: `{self.name}` still raises NotImplementedError. "
+                f"not attempted yet: `{self.name}` still raises `NotImplementedError`. "
                 "Replace `raise NotImplementedError()` with your code.",
             )
         except Missing:
