@@ -29,7 +29,7 @@ test: $(STAMP) browser-deps  ## set everything up and run all tests: library, wi
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/nanonas exercises check
-	$(PY) -m pytest -q --nbval-lax --nbval-current-env tests notebooks solutions
+	$(PY) -m pytest -q --durations=20 --nbval-lax --nbval-current-env tests notebooks solutions
 
 test-fast: $(STAMP)  ## the library's tests only, without the browser
 	$(PY) -m pytest -q -m "not browser" tests
