@@ -33,16 +33,19 @@ def count_macs(model: nn.Module, input_shape) -> int:
 
 
 @torch.no_grad()
-def latency_ms(model: nn.Module, input_shape, batch_size=1, repeats=20, warmup=3) -> float:
-    """Median wall time of one forward pass, in milliseconds, after warm-up."""
+def latency_ms(model: nn.Module, input_shape, batch_size=1, repeats=20, warmup=3, device="cpu") -> float:
+    """Median wall time of one forward pass, in milliseconds, after warm-up (on a GPU: until its work is done)."""
     model.eval()
-    x = torch.randn(batch_size, *input_shape)
+    x = torch.randn(batch_size, *input_shape, device=device)
+    sync = torch.cuda.synchronize if torch.device(device).type == "cuda" else lambda: None  # GPU calls return early
     for _ in range(warmup):
         model(x)
     times = []
     for _ in range(repeats):
+        sync()
         t = time.perf_counter()
         model(x)
+        sync()
         times.append(time.perf_counter() - t)
     return 1000 * statistics.median(times)
 
