@@ -2,7 +2,10 @@
 
 import importlib.util
 import itertools
+import random
+import re
 import statistics
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -10,7 +13,8 @@ import pytest
 
 import nanonas
 from nanonas import OPERATIONS
-from nanonas.bench import NanoBench
+from nanonas.bench import COST_FIELDS, NanoBench, recipe, using_ops
+from nanonas.palette import short
 from nanonas.pareto import TIE
 from nas_insights import ArchitectureDNA, ParetoAnalyzer, SearchLandscape, explore_nas_concepts
 
@@ -289,3 +293,119 @@ def test_the_tour_in_a_notebook_is_tabs_of_figure_widgets(dna, landscape, pareto
         assert page.children[0].value == f"<p>text {i}</p>"
         widget = page.children[1]
         assert isinstance(widget, go.FigureWidget) and [t.name for t in widget.data] == [t.name for t in fig.data]
+
+
+# -- any table with an even number of positions and its own ops
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def synthetic(ops, positions, seed=0) -> NanoBench:
+    """A complete NanoBench over `ops` (names from OPERATIONS, in the table's own order) at `positions`, made in
+    memory with random accuracies (distinct: the brute-force oracles meet no ties), and the recipe a search checks."""
+    rng = random.Random(seed)
+    records = {}
+    for dna in itertools.product(range(len(ops)), repeat=positions):
+        val, test = [rng.random() for _ in range(2)], [rng.random() for _ in range(2)]
+        records[dna] = {
+            "dna": list(dna),
+            "ops": [ops[i] for i in dna],
+            "val_accuracy": statistics.fmean(val),
+            "test_accuracy": statistics.fmean(test),
+            "val_accuracies": val,
+            "test_accuracies": test,
+            "train_seconds_per_seed": [0.5, 0.5],
+            "seeds": [0, 1],
+            **{k: 1.0 for k in COST_FIELDS[1:]},
+        }
+    return NanoBench(records, {"recipe": recipe(nanonas.Task(data=None, positions=positions), ops, seeds=(0, 1))})
+
+
+def grown_ops() -> dict:
+    """The ops project 06a's grown table was built with (benchmarks/projects06.py)."""
+    spec = importlib.util.spec_from_file_location("projects06", ROOT / "benchmarks" / "projects06.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script.GROWN_OPS
+
+
+def check_grid_is_a_brute_force_placement(landscape, bench):
+    """Row: the ops at the first half of the positions, numbered in the order itertools.product lists them;
+    column: the second half, likewise; ticks and axis titles name the table's own ops and positions."""
+    n, half = len(bench.meta["recipe"]["ops"]), bench.positions // 2
+    order = {combo: i for i, combo in enumerate(itertools.product(range(n), repeat=half))}
+    fig = landscape.visualize_search_paths()
+    heat = [t for t in fig.data if t.type == "heatmap"][0]
+    z, names = np.array(heat.z), np.array(heat.customdata)
+    assert z.shape == (n**half, n**half) and np.array_equal(landscape.grid(), z)
+    for r in bench:
+        row, col = order[tuple(r["dna"][:half])], order[tuple(r["dna"][half:])]
+        assert z[row, col] == r["val_accuracy"] and names[row, col] == " → ".join(r["ops"])
+        for e in itertools.product(range(n), repeat=2 * half):  # one mutation: one step along a row or a column
+            if sum(x != y for x, y in zip(r["dna"], e)) == 1:
+                assert landscape.cell(e)[0] == row or landscape.cell(e)[1] == col
+    ops = bench.meta["recipe"]["ops"]
+    rows = ["·".join(short(o) for o in combo) for combo in itertools.product(ops, repeat=half)]
+    assert list(fig.layout.yaxis.ticktext) == rows and list(fig.layout.xaxis.ticktext) == rows
+    first = "·".join(str(p) for p in range(1, half + 1))
+    second = "·".join(str(p) for p in range(half + 1, 2 * half + 1))
+    plural = "ops at positions " if half > 1 else "op at position "
+    assert (fig.layout.yaxis.title.text, fig.layout.xaxis.title.text) == (plural + first, plural + second)
+    title = " ".join(re.sub("<[^>]+>", " ", fig.layout.title.text).split())  # the subtitle's lines, unwrapped
+    assert f"Grid labels: {', '.join(f'{short(op)} = {op}' for op in ops)}." in title
+
+
+SPACES = [(["skip", "zero", "conv3x3"], 2), (["maxpool", "conv3x3"], 6), (["conv5x5", "zero", "skip", "maxpool"], 4)]
+
+
+@pytest.mark.parametrize("ops, positions", SPACES, ids=["3ops-2pos", "2ops-6pos", "4ops-4pos"])
+def test_any_even_table_with_its_own_ops_is_placed_searched_and_read_as_brute_force_says(ops, positions):
+    before = list(OPERATIONS.items())
+    bench = synthetic(ops, positions)
+    landscape = SearchLandscape(bench=bench, seed=0, race_seeds=3)
+    check_grid_is_a_brute_force_placement(landscape, bench)
+    brute = brute_local_optima(list(bench))
+    assert set(landscape.local_optima()) == brute
+    assert traces(landscape.visualize_search_paths(), "local optima")[0].name == f"local optima ({len(brute)})"
+    best = tuple(bench.best()["dna"])
+    for live_only in (False, True):
+        kept = [r for r in bench if not (live_only and "zero" in r["ops"])]  # by name: zero is not op 4 here
+        distance = [sum(x != y for x, y in zip(r["dna"], best)) for r in kept]
+        fitness = [r["val_accuracy"] for r in kept]
+        fdc = landscape.fitness_distance_correlation(live_only)
+        if len(set(distance)) < 2:  # e.g. 2 positions: every live architecture 2 mutations from a dead optimum
+            assert np.isnan(fdc) and "undefined" in landscape.visualize_search_paths().layout.title.text
+        else:
+            assert fdc == pytest.approx(statistics.correlation(fitness, distance))
+    fig = landscape.visualize_search_paths()
+    for result, label in zip(landscape.searches, landscape.labels):  # real searches, with the table's ops
+        best_so_far, incumbents = None, []
+        for h in result.history:
+            assert len(h["dna"]) == positions and tuple(h["dna"]) in bench
+            if best_so_far is None or h["fitness"] > best_so_far["fitness"]:
+                best_so_far = h
+                incumbents.append(" → ".join(bench.query(h["dna"])["ops"]))
+        assert list(traces(fig, label + ":")[0].customdata) == incumbents
+        assert incumbents[-1] == " → ".join(result.ops)
+    assert "fitness-distance correlation" in landscape.explain()  # the race runs after construction, too
+    assert list(OPERATIONS.items()) == before
+
+
+def test_the_grown_table_of_project_06a_needs_its_ops_then_draws_them(bench, landscape):
+    grown = NanoBench.load(ROOT / "benchmarks" / "results" / "projects06_grown")  # 7 ops x 2 positions
+    with pytest.raises(ValueError, match="add the table's ops first"):
+        SearchLandscape(bench=grown)
+    ops = grown_ops()
+    with using_ops(ops):
+        on_grown = SearchLandscape(bench=grown, seed=0, race_seeds=2)
+        on_shipped = SearchLandscape(bench=bench, seed=0, strategies=("random",))  # OPERATIONS has 7 ops now
+    assert list(OPERATIONS) == ["conv3x3", "conv5x5", "maxpool", "skip", "zero"]
+    check_grid_is_a_brute_force_placement(on_grown, grown)
+    assert set(on_grown.local_optima()) == brute_local_optima(list(grown))
+    assert "fitness-distance correlation" in on_grown.explain()
+    assert np.array_equal(on_shipped.grid(), landscape.grid())  # the shipped table keeps its own 5 ops
+    assert set(on_shipped.local_optima()) == set(landscape.local_optima())
+
+
+def test_an_odd_number_of_positions_says_what_is_allowed():
+    with pytest.raises(ValueError, match=r"even number of positions \(2, 4, 6, \.\.\.\); this NanoBench has 3"):
+        SearchLandscape(bench=synthetic(["skip", "conv3x3"], 3))

@@ -23,12 +23,18 @@ def load_bench(bench=None):
     )
 
 
+def table_ops(bench) -> list[str]:
+    """The names of a table's ops, in the order its DNAs count them: its recipe's (else today's OPERATIONS)."""
+    recipe = (getattr(bench, "meta", None) or {}).get("recipe", {})
+    return list(recipe.get("ops") or OPERATIONS)
+
+
 def check_space(bench) -> int:
-    """The number of positions of `bench`, after checking that it holds every architecture of the space."""
-    positions = getattr(bench, "positions", 4)
-    if len(bench) != len(OPERATIONS) ** positions:
+    """The number of positions of `bench`, after checking that it holds every architecture of its space."""
+    positions, n = getattr(bench, "positions", 4), len(table_ops(bench))
+    if len(bench) != n**positions:
         raise ValueError(
-            f"this NanoBench holds {len(bench)} of the {len(OPERATIONS) ** positions} architectures; the insights "
+            f"this NanoBench holds {len(bench)} of the {n**positions} architectures; the insights "
             f"compare against the whole space: finish it with `nanonas bench build`"
         )
     return positions

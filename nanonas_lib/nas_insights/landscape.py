@@ -1,6 +1,7 @@
 """SearchLandscape: the true fitness of every architecture on a grid where one mutation is one step, with the
 paths real searches took across it, its local optima and its fitness-distance correlation."""
 
+import functools
 import itertools
 import statistics
 
@@ -8,7 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from nanonas import OPERATIONS, STRATEGIES, decode
+from nanonas import OPERATIONS, STRATEGIES
+from nanonas.bench import using_ops
 from nanonas.palette import GREY, OKABE_ITO, WHITE
 
 from ._common import (
@@ -21,6 +23,7 @@ from ._common import (
     short,
     strategy_color,
     subtitle,
+    table_ops,
 )
 
 FDC_READINGS = [  # (upper bound, what a fitness-distance correlation up to it means for a search that mutates)
@@ -39,26 +42,43 @@ FDC_READINGS = [  # (upper bound, what a fitness-distance correlation up to it m
 ]
 
 
-def cell(dna) -> tuple[int, int]:
-    """Where a DNA sits on the grid: row = ops at positions 0 and 1, column = ops at positions 2 and 3.
+def cell(dna, n_ops: int | None = None) -> tuple[int, int]:
+    """Where a DNA sits on the grid: row = its ops at the first half of the positions, column = at the second half,
+    each read as a number in base `n_ops` (4 positions: row = dna[0] * n + dna[1], column = dna[2] * n + dna[3]).
 
     One mutation changes one position, so a DNA's single-mutation neighbours share its row or its column.
     """
-    n = len(OPERATIONS)
-    return dna[0] * n + dna[1], dna[2] * n + dna[3]
+    n, half = len(OPERATIONS) if n_ops is None else n_ops, len(dna) // 2
+    row, col = (functools.reduce(lambda acc, op: acc * n + op, ops, 0) for ops in (dna[:half], dna[half:]))
+    return row, col
 
 
-def neighbours(dna) -> list[tuple]:
+def neighbours(dna, n_ops: int | None = None) -> list[tuple]:
     """Every DNA one mutation away: one position changed to another op."""
-    return [(*dna[:i], o, *dna[i + 1 :]) for i in range(len(dna)) for o in range(len(OPERATIONS)) if o != dna[i]]
+    n = len(OPERATIONS) if n_ops is None else n_ops
+    return [(*dna[:i], o, *dna[i + 1 :]) for i in range(len(dna)) for o in range(n) if o != dna[i]]
 
 
 def hamming(a, b) -> int:
     return sum(x != y for x, y in zip(a, b))
 
 
+def signed(correlation: float) -> str:
+    """A correlation as '+0.12', or 'undefined (nothing varies)' where it is NaN."""
+    return "undefined (nothing varies)" if np.isnan(correlation) else f"{correlation:+.2f}"
+
+
+def positions_label(positions) -> str:
+    """'op at position 1', 'ops at positions 1·2': an axis title for the positions a grid axis enumerates."""
+    return ("ops at positions " if len(positions) > 1 else "op at position ") + "·".join(str(p + 1) for p in positions)
+
+
 class SearchLandscape:
-    """The exact landscape of all 625 architectures from NanoBench, with the paths that real searches took.
+    """The exact landscape of every architecture of a NanoBench, with the paths that real searches took.
+
+    Any complete table with an even number of positions: the shipped one (5 ops x 4 positions: a 25 x 25 grid), or
+    one you built, e.g. project 06a's grown space (7 ops x 2 positions: 7 x 7). Its ops must be in OPERATIONS (the
+    searches run with them); the landscape keeps them, so it works on after OPERATIONS changes back.
 
     `searches` are SearchResults, models from nano_nas, paths to saved results, or histories; with none, runs
     `strategies` on NanoBench with `seed`. A DARTS result draws the path of its discretised genotype per epoch;
@@ -79,17 +99,31 @@ class SearchLandscape:
         race_seeds=20,
     ):
         self.bench = load_bench(bench)
-        if check_space(self.bench) != 4:
-            raise ValueError(f"the landscape grid needs 4 positions; this NanoBench has {self.bench.positions}")
+        self.ops, self.positions = table_ops(self.bench), getattr(self.bench, "positions", 4)
+        if self.positions < 2 or self.positions % 2:
+            raise ValueError(
+                f"the landscape grid puts the first half of the positions on its rows and the second half on its "
+                f"columns, so it needs an even number of positions (2, 4, 6, ...); this NanoBench has {self.positions}"
+            )
+        missing = [op for op in self.ops if op not in OPERATIONS]
+        if missing:
+            raise ValueError(
+                f"this NanoBench's ops {', '.join(missing)} are not in nanonas.OPERATIONS ({', '.join(OPERATIONS)}), "
+                f"and the searches on the landscape need them: add the table's ops first (06a's grown table: "
+                f"`OPERATIONS.update(GROWN_OPS)`, with the ops 06a built it with), or make the landscape inside "
+                f"`with nanonas.bench.using_ops(GROWN_OPS):`"
+            )
+        self.constructors = {op: OPERATIONS[op] for op in self.ops}  # the searches run with these, in this order
+        check_space(self.bench)
         if not isinstance(within, (int, float)) or not 0 <= within < 1:
             raise ValueError(f"within must be an accuracy gap in [0, 1), e.g. 0.005 for half a point; got {within!r}")
         if not isinstance(race_seeds, int) or isinstance(race_seeds, bool) or race_seeds < 0:
             raise ValueError(f"race_seeds must be a whole number of seeds (0: no race); got {race_seeds!r}")
         self.within, self.race_seeds, self._race = within, race_seeds, None
         self.strategies = () if searches else tuple(strategies)  # the ones this landscape runs itself
-        self.searches = [as_result(s) for s in searches] or [run_search(s, self.bench, seed) for s in strategies]
+        self.searches = [as_result(s) for s in searches] or [self.run(s, seed) for s in strategies]
         if include_darts and all(r.strategy != "darts" for r in self.searches):
-            self.searches.append(run_search("darts", self.bench, seed, epochs=darts_epochs))
+            self.searches.append(self.run("darts", seed, epochs=darts_epochs))
         self.accuracy = {tuple(r["dna"]): r["val_accuracy"] for r in self.bench}  # mean over the 3 seeds
         self.optimum = tuple(self.bench.best()["dna"])
         for r in self.searches:
@@ -99,30 +133,51 @@ class SearchLandscape:
         labels = [f"{r.strategy} (seed {r.seed})" for r in self.searches]
         self.labels = [f"{a} #{i + 1}" if labels.count(a) > 1 else a for i, a in enumerate(labels)]
 
+    def run(self, strategy: str, seed: int, **options):
+        """One search on this table, with the table's ops and positions (lookups; DARTS trains its supernet)."""
+        with using_ops(self.constructors):
+            return run_search(strategy, self.bench, seed, positions=self.positions, **options)
+
+    def decode(self, dna) -> list[str]:
+        """The names of a DNA's ops, in this table's op order."""
+        return [self.ops[i] for i in dna]
+
+    def name(self, dna) -> str:
+        """A DNA as its ops, e.g. 'conv3x3 → skip'."""
+        return " → ".join(self.decode(dna))
+
+    def cell(self, dna) -> tuple[int, int]:
+        """(row, column) of a DNA on this table's grid: see `cell`."""
+        return cell(dna, len(self.ops))
+
     # -- the landscape
     def grid(self) -> np.ndarray:
-        """Mean validation accuracy of every architecture, as a 25 x 25 array indexed by `cell(dna)`."""
-        n = len(OPERATIONS)
-        z = np.zeros((n * n, n * n))
+        """Mean validation accuracy of every architecture, as an n^(P/2) x n^(P/2) array (n ops, P positions; the
+        shipped table: 25 x 25) indexed by `cell(dna)`."""
+        side = len(self.ops) ** (self.positions // 2)
+        z = np.zeros((side, side))
         for dna, acc in self.accuracy.items():
-            z[cell(dna)] = acc
+            z[self.cell(dna)] = acc
         return z
 
     def local_optima(self) -> list[tuple]:
         """Architectures that no single mutation strictly improves (by mean validation accuracy)."""
-        acc = self.accuracy
-        return [d for d in acc if not any(acc[m] > acc[d] for m in neighbours(d))]
+        acc, n = self.accuracy, len(self.ops)
+        return [d for d in acc if not any(acc[m] > acc[d] for m in neighbours(d, n))]
 
     def fitness_distance_correlation(self, live_only: bool = False) -> float:
         """Pearson correlation of fitness with Hamming distance to the global optimum (Jones & Forrest, 1995).
 
         Strongly negative: the fitter an architecture, the fewer mutations from the optimum, so climbing works.
         `live_only` keeps architectures without 'zero' (which cuts the chain and leaves chance accuracy).
+        NaN where it is undefined: fitness or distance does not vary (a small table, e.g. 2 positions with 'zero').
         """
-        zero = list(OPERATIONS).index("zero") if "zero" in OPERATIONS else -1
+        zero = self.ops.index("zero") if "zero" in self.ops else -1
         dnas = [d for d in self.accuracy if not (live_only and zero in d)]
         fitness = [self.accuracy[d] for d in dnas]
         distance = [hamming(d, self.optimum) for d in dnas]
+        if len(set(fitness)) < 2 or len(set(distance)) < 2:
+            return float("nan")
         return float(np.corrcoef(fitness, distance)[0, 1])
 
     # -- the searches on it
@@ -159,7 +214,7 @@ class SearchLandscape:
         needed to come within `within` of the optimum, on the budget they all share (None: not within it)."""
         if self._race is None:
             strategies = self.racers()
-            runs = {s: [run_search(s, self.bench, seed) for seed in range(self.race_seeds)] for s in strategies}
+            runs = {s: [self.run(s, seed) for seed in range(self.race_seeds)] for s in strategies}
             budget = min((len(r.history) for rs in runs.values() for r in rs), default=0)
             steps = {s: [self.steps_to_optimum(r) for r in rs] for s, rs in runs.items()}
             self._race = {
@@ -194,11 +249,11 @@ class SearchLandscape:
             f"fitness."
         )
         fdc, optima = self.fitness_distance_correlation(live_only=True), self.local_optima()
-        why = next(text for bound, text in FDC_READINGS if fdc <= bound)
-        live = sum("zero" not in decode(d) for d in optima)
+        why = next((text for bound, text in FDC_READINGS if fdc <= bound), "so it says nothing about mutation here")
+        live = sum("zero" not in self.decode(d) for d in optima)
         lines.append(
-            f"Over live architectures the fitness-distance correlation is {fdc:+.2f}, {why}; {live} live local optima "
-            f"(of {len(optima)} in all) are where a pure hill climber would stop."
+            f"Over live architectures the fitness-distance correlation is {signed(fdc)}, {why}; {live} live local "
+            f"optima (of {len(optima)} in all) are where a pure hill climber would stop."
         )
         race = self.race() if len(self.racers()) > 1 and self.race_seeds else None
         if race:
@@ -238,15 +293,15 @@ class SearchLandscape:
 
     # -- the picture
     def visualize_search_paths(self) -> go.Figure:
-        """The 25 x 25 landscape coloured by mean validation accuracy, local optima, and each search's path;
-        beside it, how close each search's pick is to the optimum after each evaluation."""
-        ops, n = list(OPERATIONS), len(OPERATIONS)
-        z = self.grid()
+        """The landscape (the shipped table: 25 x 25) coloured by mean validation accuracy, local optima, and each
+        search's path; beside it, how close each search's pick is to the optimum after each evaluation."""
+        half, z = self.positions // 2, self.grid()
+        side, name = len(z), self.name
         names = np.empty(z.shape, dtype=object)
         for dna in self.accuracy:
-            names[cell(dna)] = " → ".join(decode(dna))
-        ticks = [f"{short(a)}·{short(b)}" for a, b in itertools.product(ops, ops)]
-        live = [a for d, a in self.accuracy.items() if "zero" not in decode(d)] or list(self.accuracy.values())
+            names[self.cell(dna)] = name(dna)
+        ticks = ["·".join(map(short, ops)) for ops in itertools.product(self.ops, repeat=half)]  # the rows' order
+        live = [a for d, a in self.accuracy.items() if "zero" not in self.decode(d)] or list(self.accuracy.values())
         fig = make_subplots(
             rows=1,
             cols=2,
@@ -260,8 +315,8 @@ class SearchLandscape:
         fig.add_trace(
             go.Heatmap(
                 z=z,
-                x=list(range(n * n)),
-                y=list(range(n * n)),
+                x=list(range(side)),
+                y=list(range(side)),
                 customdata=names,
                 name="NanoBench",
                 colorscale=CONTINUOUS,
@@ -274,7 +329,7 @@ class SearchLandscape:
             1,
         )
         optima = self.local_optima()
-        rows, cols = zip(*map(cell, optima))
+        rows, cols = zip(*map(self.cell, optima))
         fig.add_trace(
             go.Scatter(
                 x=cols,
@@ -282,13 +337,13 @@ class SearchLandscape:
                 mode="markers",
                 name=f"local optima ({len(optima)})",
                 marker={"symbol": "circle-open", "size": 7, "color": WHITE, "line": {"width": 1.5}},
-                customdata=[" → ".join(decode(d)) for d in optima],
+                customdata=[name(d) for d in optima],
                 hovertemplate="local optimum: %{customdata}",
             ),
             1,
             1,
         )
-        row, col = cell(self.optimum)
+        row, col = self.cell(self.optimum)
         fig.add_trace(
             go.Scatter(
                 x=[col],
@@ -305,7 +360,7 @@ class SearchLandscape:
         for i, r in enumerate(self.searches):
             color, label, path = strategy_color(r.strategy, i), self.labels[i], self.path(r)
             offset = 0.25 * (i - (len(self.searches) - 1) / 2)  # side by side, so overlapping paths stay visible
-            rows, cols = zip(*map(cell, path))
+            rows, cols = zip(*map(self.cell, path))
             fig.add_trace(
                 go.Scatter(
                     x=[c + offset for c in cols],
@@ -315,7 +370,7 @@ class SearchLandscape:
                     legendgroup=label,
                     line={"color": color, "width": 3},
                     marker={"size": 8, "color": color, "line": {"width": 1, "color": WHITE}},
-                    customdata=[" → ".join(decode(d)) for d in path],
+                    customdata=[name(d) for d in path],
                     hovertemplate=f"{label}: %{{customdata}}",
                 ),
                 1,
@@ -346,9 +401,10 @@ class SearchLandscape:
             annotation_text=within,
             annotation_position="top right",
         )
-        axis = {"tickvals": list(range(n * n)), "ticktext": ticks, "tickfont": {"size": 8}}
-        fig.update_xaxes(title_text="ops at positions 3·4", tickangle=-90, constrain="domain", row=1, col=1, **axis)
-        fig.update_yaxes(title_text="ops at positions 1·2", autorange="reversed", scaleanchor="x", row=1, col=1, **axis)
+        axis = {"tickvals": list(range(side)), "ticktext": ticks, "tickfont": {"size": 8}}
+        rows_title, cols_title = positions_label(range(half)), positions_label(range(half, self.positions))
+        fig.update_xaxes(title_text=cols_title, tickangle=-90, constrain="domain", row=1, col=1, **axis)
+        fig.update_yaxes(title_text=rows_title, autorange="reversed", scaleanchor="x", row=1, col=1, **axis)
         fig.update_xaxes(title_text="evaluations (DARTS: epochs)", type="log", row=1, col=2)
         fig.update_yaxes(title_text="gap to the optimum (accuracy points)", rangemode="tozero", row=1, col=2)
         fdc_all, fdc_live = self.fitness_distance_correlation(), self.fitness_distance_correlation(live_only=True)
@@ -356,9 +412,8 @@ class SearchLandscape:
             title=subtitle(
                 "The true fitness landscape: watch where each search's best-so-far walks",
                 f"{len(optima)} local optima (no single mutation improves them); fitness-distance correlation "
-                f"{fdc_all:+.2f} over all, {fdc_live:+.2f} over live architectures (without 'zero'). Grid labels: "
-                + ", ".join(f"{short(op)} = {op}" for op in OPERATIONS)
-                + ".",
+                f"{signed(fdc_all)} over all, {signed(fdc_live)} over live architectures (without 'zero'). "
+                "Grid labels: " + ", ".join(f"{short(op)} = {op}" for op in self.ops) + ".",
             ),
             height=720,
             legend={"orientation": "h", "y": -0.22},
