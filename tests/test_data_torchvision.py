@@ -97,7 +97,11 @@ def test_train_size_on_an_embedded_dataset_leaves_the_full_one_as_it_was():
 
 def test_a_missing_dataset_says_how_to_fetch_it(tmp_path):
     with pytest.raises(ValueError, match="is not in .*pass download=True"):
+        load_dataset("mnist", root=tmp_path)  # no MNIST folder: said without asking torchvision
+    (tmp_path / "MNIST" / "raw").mkdir(parents=True)  # a folder without the files: torchvision finds nothing
+    with pytest.raises(ValueError, match="is not in .*pass download=True") as caught:
         load_dataset("mnist", root=tmp_path)
+    assert isinstance(caught.value.__cause__, RuntimeError)
 
 
 @pytest.mark.parametrize("name", ["mnist", "cifar10"])

@@ -127,9 +127,16 @@ def _digits_variations(
 
 
 _TORCHVISION = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "CIFAR10"}
+_FOLDERS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "cifar-10-batches-py"}  # torchvision's
 
 
 def _torchvision(name: str, root: Path, download: bool) -> Dataset:
+    missing = (
+        f"dataset {name!r} is not in {root}; pass download=True (Python) or --download (CLI) "
+        f"to fetch it once, or use dataset='digits', which needs no network"
+    )
+    if not download and not (root / _FOLDERS[name]).is_dir():  # say so before importing torchvision (seconds)
+        raise ValueError(missing)
     import torchvision
 
     cls = getattr(torchvision.datasets, _TORCHVISION[name])
@@ -138,10 +145,7 @@ def _torchvision(name: str, root: Path, download: bool) -> Dataset:
         test_set = cls(str(root), train=False, download=download)
     except (RuntimeError, OSError) as e:  # not there (RuntimeError), or the download failed (either kind)
         if not download:  # torchvision's "Dataset not found": nothing was fetched
-            raise ValueError(
-                f"dataset {name!r} is not in {root}; pass download=True (Python) or --download (CLI) "
-                f"to fetch it once, or use dataset='digits', which needs no network"
-            ) from e
+            raise ValueError(missing) from e
         raise ValueError(
             f"downloading {name!r} into {root} failed: {_reason(e)}. Check the network (or copy the dataset into "
             f"{root} from a machine that has it), or use dataset='digits', which needs no network"
