@@ -116,3 +116,24 @@ def test_nsga2_through_nano_nas_on_nanobench():
     assert result.extra["objectives"] == ["val_accuracy", "params"] and result.extra["front"]
     with pytest.raises(ValueError, match="objectives must be two or more of: val_accuracy, params"):
         nano_nas("nsga2", evaluator="bench", objectives=("val_accuracy", "speed"), progress=False)
+
+
+def union_area(points, reference):
+    """Brute force: the area of the union of the boxes [reference, p], by cells between the points' coordinates."""
+    xs = sorted({reference[0], *(p[0] for p in points if p[0] > reference[0])})  # from the reference up
+    ys = sorted({reference[1], *(p[1] for p in points if p[1] > reference[1])})
+    area = 0.0
+    for x0, x1 in zip(xs, xs[1:]):
+        for y0, y1 in zip(ys, ys[1:]):  # a cell is inside when some box contains its upper corner
+            if any(x1 <= p[0] and y1 <= p[1] for p in points if p[0] > reference[0] and p[1] > reference[1]):
+                area += (x1 - x0) * (y1 - y0)
+    return area
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_hypervolume_2d_against_the_union_of_boxes(seed):
+    rng = random.Random(seed)
+    points = [(rng.uniform(-1, 3), rng.uniform(-1, 3)) for _ in range(rng.randrange(1, 30))]
+    points += [points[0], (points[0][0], rng.uniform(-1, 3))]  # a repeat and a shared coordinate
+    reference = (rng.uniform(-1, 0.5), rng.uniform(-1, 0.5))
+    assert hypervolume_2d(points, reference) == pytest.approx(union_area(points, reference), abs=1e-9)
