@@ -103,6 +103,10 @@ def _best(records, k, reverse=True):
     return {tuple(r["dna"]) for r in sorted(records, key=lambda r: r["val_accuracy"], reverse=reverse)[:k]}
 
 
+def _reversed_ties(records, k):
+    return {tuple(r["dna"]) for r in sorted(records, key=lambda r: r["val_accuracy"])[::-1][:k]}
+
+
 def _on_target(source, target):
     pick = tuple(max(source, key=lambda r: r["val_accuracy"])["dna"])
     return {tuple(r["dna"]): r["val_accuracy"] for r in target}[pick]
@@ -111,6 +115,7 @@ def _on_target(source, target):
 WRONG = [
     ("top_k_overlap", lambda s, t, k: len(_best(s, k, False) & _best(t, k, False)), "*worst*"),
     ("top_k_overlap", lambda s, t, k: len(_best(s, k + 1) & _best(t, k + 1)), "expected"),
+    ("top_k_overlap", lambda s, t, k: len(_reversed_ties(s, k) & _reversed_ties(t, k)), "break ties"),
     ("transfer_regret", _on_target, "accuracy of the source's best on the target"),
     ("transfer_regret", lambda s, t: _on_target(s, t) - max(r["val_accuracy"] for r in t), "sign is flipped"),
     ("transfer_regret", lambda s, t: 0.0, "best on the target instead"),

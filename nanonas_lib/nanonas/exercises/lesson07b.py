@@ -58,6 +58,12 @@ def _pair_cases(seed, n=40):
     return cases + [_random_pair(rng) for _ in range(n)]
 
 
+def _overlap(source, target, k, take):
+    """The overlap of the DNAs `take` picks from each table sorted by accuracy, worst first (for wrong answers)."""
+    picked = lambda records: {tuple(r["dna"]) for r in take(sorted(records, key=lambda r: r["val_accuracy"]))}
+    return len(picked(source) & picked(target))
+
+
 def _check_top_k_overlap(answer, seed):
     rng = random.Random(seed)
     cases = [(s, t, k) for s, t in _pair_cases(seed)[:2] for k in (1, 5, 10, 25)]
@@ -70,11 +76,12 @@ def _check_top_k_overlap(answer, seed):
         if got == want:
             continue
         hint = ""
-        worst = lambda records: {tuple(r["dna"]) for r in sorted(records, key=lambda r: r["val_accuracy"])[:k]}
-        if got == len(worst(source) & worst(target)) and got != want:
+        if got == _overlap(source, target, k, lambda ranked: ranked[:k]):  # ascending: the worst k
             hint = " It looks like you took the k *worst*: best first means the highest `val_accuracy` first."
         elif got > k:
             hint = " An overlap of two sets of k DNAs is at most k."
+        elif got == _overlap(source, target, k, lambda ranked: ranked[::-1][:k]):  # best first, ties last-first
+            hint = " Check how you break ties: on equal `val_accuracy`, the record first in its list ranks first."
         raise Wrong(f"{call} returned `{got}`, expected `{want}`.{hint}")
 
 
