@@ -18,6 +18,7 @@ ASSIGNMENTS = {  # assignment (the lesson's notebook name) -> module with its qu
     "06b_visualise_results": "lesson06b",
     "06c_compare_searches": "lesson06c",
     "07b_transfer": "lesson07b",
+    "07a_multi_objective": "lesson07a",
     "07c_hardware_aware": "lesson07c",
 }
 
