@@ -114,3 +114,51 @@ def test_projects_have_the_course_shape(path):
     assert any("You will be able to" in t for t in text) and "What you learned" in text[-1]
     assert f"exercises/{path.name}" in text[-1] and any("Rubric" in t for t in text), "milestones and a rubric"
     assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code"), "committed without outputs"
+
+
+DARTS_RESULTS = ROOT / "benchmarks" / "results" / "darts_headtohead.json"
+
+
+def _darts_script():
+    spec = importlib.util.spec_from_file_location("darts_headtohead", ROOT / "benchmarks" / "darts_headtohead.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
+def test_a_darts_epoch_costs_every_op_at_every_position_twice():
+    """06c's cost unit against a count made another way: the supernet's MACs are those of the five one-op chains less
+    the four extra stems and heads ([zero] * 4 is a stem and a head alone), and the table's mean MACs are the stem and
+    head plus the mean op at each position."""
+    from nanonas import Task, build_model
+    from nanonas.measure import count_macs
+
+    chain = [count_macs(build_model([op] * 4), (1, 8, 8)) for op in range(5)]  # op 4 is zero: stem + head
+    supernet = sum(chain) - 4 * chain[4]
+    mean_candidate = chain[4] + sum(c - chain[4] for c in chain) / 5
+    unit = _darts_script().cost_unit(NanoBench.load("digits"), Task(None))
+    assert unit["supernet_macs"] == supernet
+    assert unit["mean_candidate_macs"] == pytest.approx(mean_candidate, abs=0.1)
+    assert unit["darts_epoch_in_candidate_epochs"] == pytest.approx(2 * supernet / mean_candidate, abs=1e-3)
+    spent = unit["darts_epochs"] * 2 * supernet / mean_candidate + 10  # its epochs, then one evaluation of 10 epochs
+    assert spent <= 50 * 10 < spent + 2 * supernet / mean_candidate, "the budget of 50 evaluations, not one epoch less"
+
+
+def test_the_shipped_darts_runs_are_what_the_script_and_notebook_say():
+    shipped = json.loads(DARTS_RESULTS.read_text())
+    from nanonas import Task
+
+    assert shipped["cost"] == _darts_script().cost_unit(NanoBench.load("digits"), Task(None))
+    seeds = {
+        d: sorted(r["seed"] for r in shipped["runs"] if r["dataset"] == d) for d in ("digits", "digits_variations")
+    }
+    assert (
+        seeds["digits"] == list(range(len(seeds["digits"])))
+        and seeds["digits_variations"] == seeds["digits"][: len(seeds["digits_variations"])]
+    ), "seeds 0, 1, 2... on both datasets, paired with the table searches' seeds"
+    for r in shipped["runs"]:
+        assert r["epochs"] == shipped["cost"]["darts_epochs"] == len(r["derived_per_epoch"])
+        assert r["derived"] == r["derived_per_epoch"][-1] and 4 not in r["derived"], "derive() never picks zero"
+        assert r["cpu_seconds"] > 0 and len(r["candidate_evaluations"]) == 2
+    notebook = (ROOT / "notebooks" / "06c_compare_searches.ipynb").read_text()
+    assert "darts_headtohead.json" in notebook and "benchmarks/darts_headtohead.py" in notebook
