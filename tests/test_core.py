@@ -203,6 +203,8 @@ def test_real_training_learns_digits():
         (lambda: nanonas.nano_nas(device="tpu"), "unknown device 'tpu'"),
         (lambda: nanonas.nano_nas(evaluator="oracle"), "unknown evaluator 'oracle'"),
         (lambda: nanonas.nano_nas(mutation_rate=2), r"mutation_rate must be a number in \[0, 1\]"),
+        (lambda: nanonas.nano_nas(train_size=0), "train_size must be a positive integer"),
+        (lambda: nanonas.nano_nas(evaluator="bench", train_size=100), r"train_size is for real training"),
     ],
 )
 def test_bad_input_is_one_clear_value_error(call, message):
@@ -272,3 +274,12 @@ def test_cli_usage_error_for_an_option_the_strategy_does_not_take():
     assert "random does not take --generations" in run.stderr
     assert "usage: nanonas search" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_train_size_reaches_the_task_and_the_cli():
+    from nanonas.cli import COMMON_HELP
+    from nanonas.run import COMMON, Run
+
+    run = Run("random", {"train_size": 100, "evaluations": 1, "workers": 1, "progress": False})
+    assert len(run.task.data.train[1]) == 100 and run.options["train_size"] == 100
+    assert set(COMMON) - set(COMMON_HELP) == {"seed", "download", "progress"}  # every other option is a flag

@@ -8,6 +8,7 @@ COMMON_HELP = {  # the options every strategy takes (nanonas.run.COMMON), as fla
     "dataset": (str, "digits (embedded, the default), digits_variations (embedded), mnist, fashion_mnist or cifar10"),
     "device": (str, "cpu or cuda (default: automatic)"),
     "evaluator": (str, "train (real training, the default) or bench (NanoBench lookups)"),
+    "train_size": (int, "keep this many training images, a stratified sample (default: all)"),
     "train_epochs": (int, "training epochs of each evaluation"),
     "channels": (int, "channels of every layer"),
     "positions": (int, "positions in the chain"),
@@ -27,7 +28,7 @@ def strategy_flags() -> dict:
             if default is None or callable(default) or isinstance(default, bool):
                 continue  # hooks are for Python callers
             kind = str if isinstance(default, tuple) else type(default)
-            show = lambda v: " ".join(v) if isinstance(v, tuple) else v
+            show = lambda v: (" ".join(map(str, v)) or "none") if isinstance(v, tuple) else v
             takers = [f"{t.name} (default {show(t.options[name])})" for t in STRATEGIES.values() if name in t.options]
             flags.setdefault(name, (kind, ", ".join(takers), isinstance(default, tuple)))
     return flags

@@ -18,6 +18,7 @@ COMMON = {  # options every strategy takes, with their defaults
     "seed": 0,
     "dataset": "digits",
     "download": False,  # opt in to downloading a torchvision dataset
+    "train_size": None,  # keep this many training images (a stratified sample: MNIST or CIFAR-10 on a CPU); None: all
     "device": None,  # 'cpu', 'cuda', or None for automatic
     "evaluator": "train",  # 'train' (real training), 'bench' (NanoBench lookups), or a callable dna -> fitness
     "train_epochs": Task.epochs,  # the training budget of one evaluation
@@ -68,8 +69,9 @@ def check_options(strategy: Strategy, options: dict) -> tuple[dict, dict]:
     own = {k: check_option(k, options.get(k, v), v) for k, v in own.items()}
     for name in ("train_epochs", "channels", "positions", "download", "progress"):
         check_option(name, common[name], COMMON[name])
-    if common["workers"] is not None:
-        check_option("workers", common["workers"], 1)
+    for name in ("workers", "train_size"):  # None, or a count
+        if common[name] is not None:
+            check_option(name, common[name], 1)
     if common["executor"] not in parallel.EXECUTORS:
         raise ValueError(f"unknown executor {common['executor']!r}; choose one of: {', '.join(parallel.EXECUTORS)}")
     address, executor = common["address"], common["executor"]
@@ -130,7 +132,7 @@ class Run:
         self.options, self.interrupted = {**common, **self.strategy_options}, False
         self.options.pop("on_epoch", None)  # a hook, not a setting: it is not saved with the result
         device = resolve_device(common["device"])
-        data = load_dataset(common["dataset"], download=common["download"]).to(device)
+        data = load_dataset(common["dataset"], download=common["download"], train_size=common["train_size"]).to(device)
         self.task = Task(data, common["positions"], common["channels"], common["train_epochs"], seed=common["seed"])
         self.task.device = self.options["device"] = device
         self.pool = None  # real training: the workers; lookups and your own evaluator run here
@@ -154,6 +156,8 @@ class Run:
             if o["executor"] == "local":
                 o["workers"] = self.pool.workers  # how many there were, for the result
             return None, "train"
+        if self.options["train_size"] is not None:  # a table was trained on the whole set; your evaluator has its own
+            raise ValueError("train_size is for real training (evaluator='train'); this evaluator does not train here")
         if isinstance(evaluator, str) and evaluator == "bench":
             from .bench import NanoBench
 
