@@ -11,7 +11,7 @@ import random
 
 from .. import pareto
 from ..bench import NanoBench
-from .question import Question, Wrong, expect, show
+from .question import Question, Wrong, as_list, expect, is_sequence, show
 from .question import reference as _reference
 
 ASSIGNMENT = "07a_multi_objective"
@@ -98,7 +98,8 @@ def _check_hypervolume_curve(answer, seed):
     for (points, reference, step), got in zip(cases, answer.each([(list(p), r, s) for p, r, s in cases])):
         want = REFERENCE.hypervolume_curve(points, reference, step)
         call = f"hypervolume_curve(points of {len(points)} evaluations, reference={reference}, step={step})"
-        expect(isinstance(got, list), f"{call} returned {show(got)}; return a list of areas.")
+        expect(is_sequence(got), f"{call} returned {show(got)}; return a list of areas.")
+        got = as_list(got)
         if len(got) != len(want):
             multiple = len(points) % step == 0
             hint = (
@@ -162,6 +163,7 @@ def _check_pick_for_budget(answer, seed):
         cases += [(table, lat[i], m) for i in (0, 100, 300, 624) for m in (0.0, 0.003, 0.01)]
     calls = [(list(records), budget, margin, "cost") for records, budget, margin in cases]
     for (records, budget, margin), got in zip(cases, answer.each(calls)):
+        got = as_list(got)  # a DNA as a tuple is the same DNA
         want = REFERENCE.pick_for_budget(records, budget, margin, "cost")
         call = f"pick_for_budget(records of {len(records)}, budget={budget:.4g}, margin={margin:.4g}, cost='cost')"
         if want is None:
