@@ -330,13 +330,14 @@ class SearchLandscape:
         )
         optima = self.local_optima()
         rows, cols = zip(*map(self.cell, optima))
+        ring = max(7, min(18, round(175 / side)))  # a ring that fits a cell: 7 px on the shipped 25 x 25 grid
         fig.add_trace(
             go.Scatter(
                 x=cols,
                 y=rows,
                 mode="markers",
                 name=f"local optima ({len(optima)})",
-                marker={"symbol": "circle-open", "size": 7, "color": WHITE, "line": {"width": 1.5}},
+                marker={"symbol": "circle-open", "size": ring, "color": WHITE, "line": {"width": 1.5 * ring / 7}},
                 customdata=[name(d) for d in optima],
                 hovertemplate="local optimum: %{customdata}",
             ),
