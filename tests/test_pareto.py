@@ -6,7 +6,15 @@ import random
 import pytest
 
 from nanonas import nano_nas
-from nanonas.pareto import TIE, crowding_distance, dominates, hypervolume_2d, non_dominated_sort, pareto_front
+from nanonas.pareto import (
+    TIE,
+    crowding_distance,
+    dominates,
+    hypervolume,
+    hypervolume_2d,
+    non_dominated_sort,
+    pareto_front,
+)
 
 
 def brute_front(points):
@@ -137,3 +145,20 @@ def test_hypervolume_2d_against_the_union_of_boxes(seed):
     points += [points[0], (points[0][0], rng.uniform(-1, 3))]  # a repeat and a shared coordinate
     reference = (rng.uniform(-1, 0.5), rng.uniform(-1, 0.5))
     assert hypervolume_2d(points, reference) == pytest.approx(union_area(points, reference), abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_hypervolume_in_three_objectives_against_a_grid_count(seed):
+    rng = random.Random(seed)
+    points = [tuple(rng.randint(0, 8) for _ in range(3)) for _ in range(rng.randrange(1, 25))]
+    cells = itertools.product(range(8), repeat=3)  # unit cells [x, x+1] x [y, y+1] x [z, z+1] above (0, 0, 0)
+    grid = sum(any(all(c < p_m for c, p_m in zip(cell, p)) for p in points) for cell in cells)
+    assert hypervolume(points, (0, 0, 0)) == grid
+
+
+def test_hypervolume_matches_the_2d_sweep_and_counts_nothing_at_the_reference():
+    rng = random.Random(7)
+    points = [(rng.uniform(-1, 3), rng.uniform(-1, 3)) for _ in range(40)]
+    assert hypervolume(points, (0, 0)) == pytest.approx(hypervolume_2d(points, (0, 0)))
+    assert hypervolume([(1, 1, 0), (0, 5, 5)], (0, 0, 0)) == 0 and hypervolume([], (0, 0, 0)) == 0
+    assert hypervolume([(3,), (2,)], (1,)) == 2

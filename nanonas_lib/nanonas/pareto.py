@@ -64,3 +64,21 @@ def hypervolume_2d(points, reference) -> float:
             area += (x - reference[0]) * (top - y)
             y = top
     return area
+
+
+def hypervolume(points, reference) -> float:
+    """Volume dominated by `points` and bounded below by `reference`, for any number of objectives (all maximised).
+
+    Sliced along the last objective (HSO, While et al., 2006): between two consecutive levels of it, the slab's
+    volume is its thickness times the hypervolume, one objective fewer, of the points that reach the upper level.
+    """
+    pts = [tuple(p) for p in points if all(x > r for x, r in zip(p, reference))]
+    if not pts:
+        return 0.0
+    if len(reference) <= 2:
+        return hypervolume_2d(pts, reference) if len(reference) == 2 else max(p[0] for p in pts) - reference[0]
+    levels = sorted({p[-1] for p in pts}, reverse=True)
+    return sum(
+        (top - below) * hypervolume([p[:-1] for p in pts if p[-1] >= top], reference[:-1])
+        for top, below in zip(levels, levels[1:] + [reference[-1]])
+    )
