@@ -75,6 +75,7 @@ def hypervolume(points, reference) -> float:
     pts = [tuple(p) for p in points if all(x > r for x, r in zip(p, reference))]
     if not pts:
         return 0.0
+    pts = [pts[i] for i in pareto_front(pts)]  # a dominated point adds nothing: fewer points, fewer slices
     if len(reference) <= 2:
         return hypervolume_2d(pts, reference) if len(reference) == 2 else max(p[0] for p in pts) - reference[0]
     levels = sorted({p[-1] for p in pts}, reverse=True)
