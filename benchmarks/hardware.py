@@ -25,6 +25,7 @@ import numpy as np
 
 from nanonas import hardware
 from nanonas.bench import NanoBench
+from nanonas.core import OPERATIONS, build_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BUDGET_SHARE = 0.25  # the budget admits the fastest quarter of live architectures on that device (by prediction)
@@ -33,22 +34,19 @@ EXTRA = {  # not a device, a control: server-like's batch on one thread separate
 }
 
 
-def budget_for(table, records, share=BUDGET_SHARE) -> float:
-    """The predicted latency under which `share` of the live architectures (no 'zero') fit."""
-    live = [table.predict(r["dna"]) for r in records if "zero" not in r["ops"]]
-    return float(np.quantile(live, share))
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profiles", nargs="+", default=[*hardware.profiles(), *EXTRA])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--limit", type=int, default=None, help="measure only the first N architectures (a trial)")
-    parser.add_argument("--out", type=Path, default=RESULTS / "hardware.json")
+    parser.add_argument("--fused", action="store_true", help="instead: the table vs networks as written and fused")
+    parser.add_argument("--out", type=Path, default=None, help="default: results/hardware.json (.fused.json)")
     args = parser.parse_args()
-    bench = NanoBench.load("digits")
-    records = list(bench)[: args.limit]
+    args.out = args.out or RESULTS / ("hardware.fused.json" if args.fused else "hardware.json")
+    records = list(NanoBench.load("digits"))[: args.limit]
+    if args.fused:
+        return fusion(args, records)
     dnas = [r["dna"] for r in records]
     out = {"meta": {"command": "nice -n 10 .venv/bin/python benchmarks/hardware.py", "architectures": len(dnas)}}
     out["meta"] |= {"rounds": args.rounds, "repeats": args.repeats, "budget_share": BUDGET_SHARE, "profiles": {}}
@@ -71,7 +69,7 @@ def main():
         if column:
             predictors[f"NanoBench {column} (1 thread, build time)"] = [r[column] for r in records]
         figures = {k: hardware.prediction_error(v, measured) for k, v in predictors.items()}
-        budget = budget_for(table, records)
+        budget = hardware.latency_budget(table, records, BUDGET_SHARE)
         best = hardware.best_under(table, records, budget)
         out["meta"]["profiles"][name] = {
             "table": table.as_dict(),
@@ -98,6 +96,57 @@ def main():
         ms = hardware.measure_networks(list(winners.values()), EXTRA.get(name, name), rounds=15, repeats=3)
         out["meta"]["profiles"][name]["winners_measured_ms"] = dict(zip(winners, ms))
     print(save(out, args.out))
+
+
+def fusion(args, records) -> None:
+    """The table (parts timed as written) against the networks as written and with BatchNorm folded into the
+    convolutions (`hardware.fuse_conv_bn`, what inference runtimes do), all three timed in the same rounds."""
+    dnas, out = [r["dna"] for r in records], {}
+    for name in args.profiles:
+        profile, load = EXTRA.get(name, name), os.getloadavg()[0]
+        todo = hardware.parts()
+        for i, dna in enumerate(dnas):
+            model = build_model(dna)
+            todo[("written", i)], todo[("fused", i)] = (model, (1, 8, 8)), (hardware.fuse_conv_bn(model), (1, 8, 8))
+        start = time.perf_counter()
+        ms, _ = hardware.measure(todo, profile, args.rounds, args.repeats)
+        table = hardware.LatencyTable(name, ms["stem"], {op: ms[f"op:{op}"] for op in OPERATIONS}, ms["head"])
+        predicted = [table.predict(d) for d in dnas]
+        written, fused = ([ms[kind, i] for i in range(len(dnas))] for kind in ("written", "fused"))
+        out[name] = {
+            "load_before": round(load, 2),
+            "load_after": round(os.getloadavg()[0], 2),
+            "seconds": round(time.perf_counter() - start, 1),
+            "table": table.as_dict(),
+            "as written": hardware.prediction_error(predicted, written),
+            "fused": hardware.prediction_error(predicted, fused),
+            "median predicted / measured, as written": float(np.median(np.divide(predicted, written))),
+            "median predicted / measured, fused": float(np.median(np.divide(predicted, fused))),
+            "median fused / as written": float(np.median(np.divide(fused, written))),
+        }
+        print(name, json.dumps({k: v for k, v in out[name].items() if k != "table"}, indent=1))
+    meta = {"command": "nice -n 10 .venv/bin/python benchmarks/hardware.py --fused", "architectures": len(dnas)}
+    meta |= {"rounds": args.rounds, "repeats": args.repeats, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    args.out.write_text(json.dumps({"meta": meta, "profiles": out}, indent=1))
+    lines = [
+        "# The lookup table against a runtime that fuses (benchmarks/hardware.py --fused)",
+        "",
+        f"`{meta['command']}`, {meta['date']}: the table's parts (timed as written) and {len(dnas)} networks, as",
+        "written and with each BatchNorm folded into its convolution, all timed in the same shuffled rounds",
+        f"({args.rounds} rounds x {args.repeats} calls, median, wall clock).",
+        "",
+        "| profile | load | rho, as written | MAPE, as written | rho, fused | MAPE, fused | predicted/measured, as "
+        "written | predicted/measured, fused | fused/as written |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, p in out.items():
+        lines.append(
+            f"| {name} | {p['load_before']} | {p['as written']['spearman']:.3f} | {p['as written']['mape']:.1f} | "
+            f"{p['fused']['spearman']:.3f} | {p['fused']['mape']:.1f} | "
+            f"{p['median predicted / measured, as written']:.2f} | {p['median predicted / measured, fused']:.2f} | "
+            f"{p['median fused / as written']:.2f} |"
+        )
+    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
 
 
 def save(out: dict, path: Path) -> str:

@@ -4,7 +4,6 @@ measuring protocol takes medians of shuffled rounds, and the shipped benchmark's
 No test times anything: a fake clock (a `latency_ms` that answers from the module it is given) stands in for the
 machine, so every figure has an exact expected value."""
 
-import importlib.util
 import itertools
 import json
 import random
@@ -16,7 +15,7 @@ from torch import nn
 
 from nanonas import hardware
 from nanonas.bench import NanoBench, using_ops
-from nanonas.core import OPERATIONS, Zero
+from nanonas.core import OPERATIONS, Zero, build_model
 from nanonas.hardware import LatencyTable, Profile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -190,9 +189,6 @@ def test_best_under_a_budget():
 def test_the_shipped_benchmark_figures_are_what_its_rows_give():
     out = json.loads(RESULTS.read_text())
     rows, bench = out["rows"], NanoBench.load("digits")
-    spec = importlib.util.spec_from_file_location("hardware_benchmark", ROOT / "benchmarks" / "hardware.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
     assert len(rows) == out["meta"]["architectures"] == 625
     for name, p in out["meta"]["profiles"].items():
         table = LatencyTable.from_dict(p["table"])
@@ -209,4 +205,24 @@ def test_the_shipped_benchmark_figures_are_what_its_rows_give():
         assert LatencyTable.from_dict(p["table_alone"]).meta["seconds"] <= 60, "the issue's limit on a build"
         best = hardware.best_under(table, list(bench), p["budget_ms"])
         assert best["dna"] == p["best_under_budget"]["dna"]
-        assert p["budget_ms"] == script.budget_for(table, list(bench), out["meta"]["budget_share"])
+        assert p["budget_ms"] == hardware.latency_budget(table, list(bench), out["meta"]["budget_share"])
+
+
+def test_a_fused_network_computes_the_same_without_batchnorm():
+    torch.manual_seed(0)
+    model = build_model([0, 1, 2, 3])
+    model.train()(torch.randn(64, 1, 8, 8))  # BatchNorm statistics that are not the identity
+    fused = hardware.fuse_conv_bn(model)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in fused.modules())
+    assert any(isinstance(m, nn.BatchNorm2d) for m in model.modules()), "the original is left alone"
+    x = torch.randn(5, 1, 8, 8)
+    assert torch.allclose(fused(x), model.eval()(x), atol=1e-5)
+
+
+def test_a_budget_admits_its_share_of_live_architectures():
+    table = LatencyTable("toy", 0.0, {"a": 1.0, "b": 2.0, "zero": 0.0}, 0.0)
+    records = [{"dna": [i, j], "ops": [["a", "b", "zero"][k] for k in (i, j)]} for i in range(3) for j in range(3)]
+    live = sorted(table.predict(r["dna"]) for r in records if "zero" not in r["ops"])  # 2, 3, 3, 4
+    assert live == [2.0, 3.0, 3.0, 4.0]
+    assert hardware.latency_budget(table, records, 0.0) == 2.0 and hardware.latency_budget(table, records, 1.0) == 4.0
+    assert hardware.latency_budget(table, records, 0.5) == 3.0

@@ -13,6 +13,7 @@ A profile says how the network will run: how many threads, how many images per f
     measure_networks([[0, 1, 2, 3]], "phone-like")
 """
 
+import copy
 import os
 import platform
 import random
@@ -160,26 +161,45 @@ def build_table(
     return table
 
 
-def measure_networks(dnas, profile, channels=16, input_shape=(1, 8, 8), num_classes=10, rounds=7, repeats=3, seed=0):
-    """Measured end-to-end latency (ms) of each DNA's network under a profile, with `measure`'s protocol."""
+def measure_networks(
+    dnas, profile, channels=16, input_shape=(1, 8, 8), num_classes=10, rounds=7, repeats=3, seed=0, runtime=None
+):
+    """Measured end-to-end latency (ms) of each DNA's network under a profile, with `measure`'s protocol.
+
+    `runtime`, if given, turns each network into what a runtime would run (e.g. `fuse_conv_bn`) before timing.
+    """
     torch.manual_seed(seed)
-    nets = {i: (build_model(dna, channels, input_shape[0], num_classes), input_shape) for i, dna in enumerate(dnas)}
+    runtime = runtime or (lambda model: model)
+    nets = {
+        i: (runtime(build_model(dna, channels, input_shape[0], num_classes)), input_shape) for i, dna in enumerate(dnas)
+    }
     ms, _ = measure(nets, profile, rounds, repeats, seed=seed)
     return [ms[i] for i in range(len(dnas))]
 
 
 def table_and_networks(
-    dnas, profile, channels=16, input_shape=(1, 8, 8), num_classes=10, rounds=7, repeats=3, max_seconds=None, seed=0
+    dnas,
+    profile,
+    channels=16,
+    input_shape=(1, 8, 8),
+    num_classes=10,
+    rounds=7,
+    repeats=3,
+    max_seconds=None,
+    seed=0,
+    runtime=None,
 ) -> tuple[LatencyTable, list[float]]:
     """A lookup table and the whole networks of `dnas`, timed in the same shuffled rounds.
 
     Interleaved, the load of the moment hits the parts and the networks alike: the fair way to compute how far the
-    table's predictions are from measured latency on a shared machine.
+    table's predictions are from measured latency on a shared machine. `runtime` as in `measure_networks` (the
+    table's parts are always timed as they are).
     """
-    profile, start = get_profile(profile), time.perf_counter()
+    profile, start, runtime = get_profile(profile), time.perf_counter(), runtime or (lambda model: model)
     todo = parts(channels, input_shape, num_classes, seed)
     torch.manual_seed(seed)
-    todo |= {i: (build_model(dna, channels, input_shape[0], num_classes), input_shape) for i, dna in enumerate(dnas)}
+    nets = [runtime(build_model(dna, channels, input_shape[0], num_classes)) for dna in dnas]
+    todo |= {i: (net, input_shape) for i, net in enumerate(nets)}
     budget = None if max_seconds is None else max_seconds - (time.perf_counter() - start)
     ms, done = measure(todo, profile, rounds, repeats, max_seconds=budget, seed=seed)
     meta = {**_describe(profile, channels, input_shape), "rounds": done, "repeats": repeats}
@@ -199,6 +219,20 @@ def _describe(profile: Profile, channels, input_shape) -> dict:
         "machine": platform.machine(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
+
+
+def fuse_conv_bn(model: nn.Module) -> nn.Module:
+    """A copy of a network for inference with each BatchNorm folded into the convolution before it, as inference
+    runtimes do: the same outputs (in eval mode), one pass over the tensor fewer per convolution."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    model = copy.deepcopy(model).eval()
+    for block in [m for m in model.modules() if isinstance(m, nn.Sequential)]:
+        layers = list(block)
+        for i in range(len(layers) - 1):
+            if isinstance(layers[i], nn.Conv2d) and isinstance(layers[i + 1], nn.BatchNorm2d):
+                block[i], block[i + 1] = fuse_conv_bn_eval(layers[i], layers[i + 1]), nn.Identity()
+    return model
 
 
 # 4. How good is a prediction? Rank (what a search needs) and size (what a latency budget needs).
@@ -227,3 +261,10 @@ def best_under(table: LatencyTable, records, budget_ms: float, metric="val_accur
     fits = [(r[metric], -table.predict(r["dna"]), -i, r) for i, r in enumerate(records)]
     fits = [f for f in fits if -f[1] <= budget_ms]
     return max(fits, key=lambda f: f[:3])[3] if fits else None
+
+
+def latency_budget(table: LatencyTable, records, share=0.25) -> float:
+    """The predicted latency under which `share` of the live architectures (no 'zero') fit: a budget that means the
+    same on every device ("the fastest quarter"), whatever its milliseconds."""
+    live = [table.predict(r["dna"]) for r in records if "zero" not in r["ops"]]
+    return float(np.quantile(live, share))

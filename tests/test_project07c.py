@@ -1,0 +1,99 @@
+"""Project 07c (hardware-aware search): the milestones tell wrong answers apart in plain words, any correct answer
+passes, and the project notebook has the course's shape."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nanonas.exercises import questions
+from nanonas.exercises.question import CORRECT, INCORRECT
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "07c_hardware_aware.ipynb"
+
+
+def verdict(name, fn):
+    q = next(q for q in questions("07c_hardware_aware") if q.name == name)
+    return q.bind({name: fn}).verdict()
+
+
+def _mean(values):
+    values = list(values)
+    return sum(values) / len(values)
+
+
+def _pearson(a, b):
+    ma, mb = _mean(a), _mean(b)
+    cov = sum((x - ma) * (y - mb) for x, y in zip(a, b))
+    return cov / (sum((x - ma) ** 2 for x in a) * sum((y - mb) ** 2 for y in b)) ** 0.5
+
+
+def _ranks_without_ties(v):
+    order = sorted(range(len(v)), key=lambda i: v[i])
+    ranks = [0] * len(v)
+    for r, i in enumerate(order, 1):
+        ranks[i] = r
+    return ranks
+
+
+def _ranks(v):
+    """Average ranks, by hand: equal values share the mean of the ranks they span."""
+    s = sorted(v)
+    return [(s.index(x) + 1 + len(s) - s[::-1].index(x)) / 2 for x in v]
+
+
+WRONG = [
+    ("predict_latency", lambda t, dna: sum(t["ops"][i] for i in dna), "stem"),
+    ("predict_latency", lambda t, dna: t["stem"] + sum({t["ops"][i] for i in dna}) + t["head"], "twice"),
+    ("mape", lambda p, m: _mean(abs(x - y) / y for x, y in zip(p, m)), "100 times"),
+    ("mape", lambda p, m: 100 * _mean(abs(x - y) / x for x, y in zip(p, m) if x), "measured"),
+    ("mape", lambda p, m: 100 * _mean((x - y) / y for x, y in zip(p, m)), "absolute"),
+    ("spearman", _pearson, "rank each list first"),
+    ("spearman", lambda a, b: -_pearson(_ranks(a), _ranks(b)), "sign is flipped"),
+    ("spearman", lambda a, b: _pearson(_ranks_without_ties(a), _ranks_without_ties(b)), "average rank"),
+    ("admitted_over_budget", lambda p, m, b: [i for i in range(len(p)) if m[i] <= b < p[i]], "rejects"),
+    ("admitted_over_budget", lambda p, m, b: [i for i in range(len(p)) if p[i] < b < m[i]], "(<=)"),
+    ("admitted_over_budget", lambda p, m, b: [i for i in range(len(p)) if m[i] > b], "admits"),
+    ("admitted_over_budget", lambda p, m, b: len([i for i in range(len(p)) if p[i] <= b < m[i]]), "list of indices"),
+]
+
+
+@pytest.mark.parametrize("name, fn, words", WRONG, ids=[f"{w[0]}-{i}" for i, w in enumerate(WRONG)])
+def test_wrong_answers_are_told_what_is_wrong(name, fn, words):
+    v = verdict(name, fn)
+    assert v.status == INCORRECT and words in v.feedback, v.feedback
+
+
+def test_answers_written_another_way_pass():
+    """Numpy, pandas and hand-written loops all pass: the checks test behaviour, not the text."""
+    import numpy as np
+    import pandas as pd
+
+    assert verdict("predict_latency", lambda t, dna: np.sum([t["stem"], t["head"], *np.take(t["ops"], dna)])).correct
+    assert verdict("mape", lambda p, m: float(np.mean(np.abs(np.subtract(p, m)) / m) * 100)).correct
+    assert verdict("spearman", lambda a, b: _pearson(_ranks(a), _ranks(b))).correct
+    assert verdict("spearman", lambda a, b: float(pd.Series(a).corr(pd.Series(b), method="spearman"))).correct
+    assert (
+        verdict(
+            "admitted_over_budget",
+            lambda p, m, b: [int(i) for i in np.flatnonzero((np.array(p) <= b) & (np.array(m) > b))],
+        ).status
+        == CORRECT
+    )
+
+
+def test_the_milestones_are_worth_six_points_with_hints():
+    qs = questions("07c")
+    assert [q.points for q in qs] == [1, 1, 2, 2] and all(q.hint_text for q in qs)
+
+
+def test_the_project_has_the_course_shape():
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    text = ["".join(c["source"]) for c in cells]
+    assert cells[1]["cell_type"] == "code" and "Setup" in text[1] and "on a 2-core" in text[1]
+    assert any("You will be able to" in t for t in text) and "What you learned" in text[-1]
+    assert f"exercises/{NOTEBOOK.name}" in text[-1] and any("Rubric" in t for t in text), "milestones and a rubric"
+    assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code"), "committed without outputs"
+    code = "\n".join(t for c, t in zip(cells, text) if c["cell_type"] == "code")
+    assert "SAMPLE = " in code and "# 625" in code, "the full 625 is one parameter away"
