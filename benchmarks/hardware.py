@@ -11,8 +11,12 @@ there is a GPU), this script
    own latency column for the profile's batch (measured when the table was built, one thread);
 4. runs the search under a latency budget (the fastest BUDGET_SHARE of live architectures, by prediction) on the
    digits NanoBench's accuracy, and re-measures the winners on every profile.
+A control profile, server-like-1-thread (batch 256 on one thread), separates the batch's effect from the threads'
+(and, on a busy machine, stays measurable when a profile on every core is not).
 
-nice -n 10 .venv/bin/python benchmarks/hardware.py     # writes benchmarks/results/hardware.{json,md}
+nice -n 10 .venv/bin/python benchmarks/hardware.py     # hardware.{json,md}: 44 min on the busy 2-core machine
+nice -n 10 .venv/bin/python benchmarks/hardware.py --fused --profiles phone-like   # hardware.fused.{json,md}
+    the table (parts timed as written) against the networks as written and with BatchNorm folded into the convs
 """
 
 import argparse
