@@ -162,3 +162,18 @@ def test_the_shipped_darts_runs_are_what_the_script_and_notebook_say():
         assert r["cpu_seconds"] > 0 and len(r["candidate_evaluations"]) == 2
     notebook = (ROOT / "notebooks" / "06c_compare_searches.ipynb").read_text()
     assert "darts_headtohead.json" in notebook and "benchmarks/darts_headtohead.py" in notebook
+
+
+@pytest.mark.slow
+def test_a_short_darts_run_repeats_the_first_epochs_of_a_shipped_one():
+    """The shipped runs came from this code, and epoch e of a 49-epoch run is an e-epoch search (the weights' learning
+    rate is constant), which 06c's convergence curves rely on. One torch thread (conftest.py), 2 epochs: ~2 CPU s."""
+    from nanonas import Task, load_dataset
+    from nanonas.core import darts
+
+    shipped = json.loads(DARTS_RESULTS.read_text())
+    run = next(r for r in shipped["runs"] if r["dataset"] == "digits" and r["seed"] == 0)
+    trace = []
+    task = Task(load_dataset("digits"), seed=0)
+    darts(lambda dna: 0.0, task, epochs=2, arch_lr=run["arch_lr"], on_epoch=lambda e, w, dna, *_: trace.append(dna))
+    assert trace == run["derived_per_epoch"][:2]
