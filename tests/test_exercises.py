@@ -215,6 +215,7 @@ WRONG = [  # (lesson, task, answer, words the feedback must contain)
     (lesson04, 2, lambda x, ops, w: sum(wi * op(x) for wi, op in zip(torch.softmax(w, 0), ops)), "softmax"),
     (lesson04, 3, lambda alphas: alphas.argmax(dim=1).tolist(), "picked `zero`"),
     (lesson04, 3, lambda alphas: lesson04.REFERENCE.derive(alphas.detach()), None),  # correct: detach is fine
+    (lesson04, 3, lambda alphas: alphas.clamp_(max=9).argmax(1).tolist(), "in-place operation"),  # torch's words
     (
         lesson04,
         4,

@@ -136,7 +136,8 @@ class Call:
         if reply.get("not_attempted"):
             raise NotAttempted()
         if "raised" in reply:
-            raise Raised(remote._text(reply["raised"], 600), remote.rebuild_error(reply.get("error")))
+            original = remote.rebuild_error(reply.get("error"), reply.get("message", ""))
+            raise Raised(remote._text(reply["raised"], 600), original)
         if "value" not in reply:
             raise Wrong(f"`{self.name}` did not answer the check's call.")
         try:

@@ -220,15 +220,15 @@ def _builtin_base(error: BaseException) -> str:
     return next(c.__name__ for c in type(error).__mro__ if c.__module__ == "builtins")
 
 
-def rebuild_error(name: str) -> BaseException:
-    """An instance of the built-in exception `name` (Exception when it is not one)."""
-    cls = getattr(builtins, str(name), None)
+def rebuild_error(name: str, message="") -> BaseException:
+    """An instance of the built-in exception `name` (Exception when it is not one) carrying the original's message."""
+    cls, message = getattr(builtins, str(name), None), _text(message, 300)
     if isinstance(cls, type) and issubclass(cls, Exception):
         try:
-            return cls()
+            return cls(message)
         except TypeError:
             pass
-    return Exception()
+    return Exception(message)
 
 
 def _text(value, limit=MESSAGE_LIMIT) -> str:
@@ -298,7 +298,12 @@ def serve(request: dict, namespace: dict, memo: dict | None = None) -> dict:
         return {"not_attempted": True}
     except Raised as e:
         original = e.original
-        return {"raised": _text(e), "error": _builtin_base(original), "recursion": isinstance(original, RecursionError)}
+        return {
+            "raised": _text(e),
+            "error": _builtin_base(original),
+            "message": _text(original, 300),  # a check may quote it
+            "recursion": isinstance(original, RecursionError),
+        }
     except RecursionError:
         return {"raised": f"`{name}` recursed without end (RecursionError)", "error": "RecursionError"}
     except SystemExit:
