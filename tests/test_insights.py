@@ -409,3 +409,10 @@ def test_the_grown_table_of_project_06a_needs_its_ops_then_draws_them(bench, lan
 def test_an_odd_number_of_positions_says_what_is_allowed():
     with pytest.raises(ValueError, match=r"even number of positions \(2, 4, 6, \.\.\.\); this NanoBench has 3"):
         SearchLandscape(bench=synthetic(["skip", "conv3x3"], 3))
+
+
+def test_the_landscape_mentions_darts_only_when_it_draws_darts():
+    fig = SearchLandscape(race_seeds=0).visualize_search_paths()
+    assert fig.layout.xaxis2.title.text == "evaluations"
+    title_lines = fig.layout.title.text.count("<br>")
+    assert fig.layout.margin.t >= 60 + 16 * title_lines  # room for every line of the subtitle above the plot

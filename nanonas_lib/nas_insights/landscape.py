@@ -406,19 +406,22 @@ class SearchLandscape:
         rows_title, cols_title = positions_label(range(half)), positions_label(range(half, self.positions))
         fig.update_xaxes(title_text=cols_title, tickangle=-90, constrain="domain", row=1, col=1, **axis)
         fig.update_yaxes(title_text=rows_title, autorange="reversed", scaleanchor="x", row=1, col=1, **axis)
-        fig.update_xaxes(title_text="evaluations (DARTS: epochs)", type="log", row=1, col=2)
+        darts = any(r.extra.get("derived") for r in self.searches)
+        fig.update_xaxes(title_text="evaluations" + (" (DARTS: epochs)" if darts else ""), type="log", row=1, col=2)
         fig.update_yaxes(title_text="gap to the optimum (accuracy points)", rangemode="tozero", row=1, col=2)
         fdc_all, fdc_live = self.fitness_distance_correlation(), self.fitness_distance_correlation(live_only=True)
+        title = subtitle(
+            "The true fitness landscape: watch where each search's best-so-far walks",
+            f"{len(optima)} local optima (no single mutation improves them); fitness-distance correlation "
+            f"{signed(fdc_all)} over all, {signed(fdc_live)} over live architectures (without 'zero'). "
+            "Grid labels: " + ", ".join(f"{short(op)} = {op}" for op in self.ops) + ".",
+        )
+        lines = title["text"].count("<br>")  # the subtitle's lines: the top margin grows with them, or they clip
         fig.update_layout(
-            title=subtitle(
-                "The true fitness landscape: watch where each search's best-so-far walks",
-                f"{len(optima)} local optima (no single mutation improves them); fitness-distance correlation "
-                f"{signed(fdc_all)} over all, {signed(fdc_live)} over live architectures (without 'zero'). "
-                "Grid labels: " + ", ".join(f"{short(op)} = {op}" for op in self.ops) + ".",
-            ),
+            title=title,
             height=720,
             legend={"orientation": "h", "y": -0.22},
-            margin={"t": 150},
+            margin={"t": max(150, 60 + 24 * lines)},
         )
         return fig
 
