@@ -1,4 +1,5 @@
-"""Check the numbers a notebook's text states in the kernel nbval just ran it in, instead of running it again.
+"""Check the numbers a notebook's text states in the kernel nbval just ran it in, instead of running it again; and
+give nbval the stored outputs of cells marked `# NBVAL_CHECK_OUTPUT` (tests/expected_outputs.py) to compare with.
 
 `make test` runs every lesson and project under nbval, one kernel per notebook. For a notebook in notebooks/ whose
 markdown marks claims (`59%<!-- claim: 100 * n_dead / len(records) -->`, see tests/test_claims.py), one more test
@@ -9,6 +10,7 @@ sentence, when a number written in the text is not the number the cells computed
 import json
 from pathlib import Path
 
+import nbformat
 import pytest
 
 
@@ -45,14 +47,23 @@ class Claims(pytest.Item):
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Put a Claims item right after the last cell of each notebook in notebooks/ that marks claims."""
+    """Put a Claims item right after the last cell of each notebook in notebooks/ that marks claims, and give each
+    cell marked `# NBVAL_CHECK_OUTPUT` its stored output (tests/expected_outputs.py) for nbval to compare with."""
+    from tests import expected_outputs
     from tests.test_claims import claims
 
-    last = {}  # notebook file collector -> index of its last cell item
+    last, expected = {}, None  # notebook file collector -> index of its last cell item
     for i, item in enumerate(items):
         parent = item.parent
         if type(parent).__name__ == "IPyNbFile" and Path(parent.path).parent.name == "notebooks":
             last[parent] = i
+            if item.options.get("check") and item.cell.source.lstrip().startswith(expected_outputs.MARK):
+                expected = expected_outputs.load() if expected is None else expected
+                stored = expected.get(Path(parent.path).name, {}).get(item.cell.get("id"))
+                item.cell.outputs = [nbformat.from_dict(o) for o in stored or []]
+                item.cell.execution_count = (
+                    1  # nbval compares only cells that look run; none stored: it must print nothing
+                )
     for parent, i in sorted(last.items(), key=lambda kv: -kv[1]):  # from the end, so indices stay valid
         marked = claims(Path(parent.path))
         if marked:

@@ -114,3 +114,27 @@ def test_the_nbval_run_fails_a_notebook_whose_text_disagrees_with_its_cells(pyte
     else:
         result.assert_outcomes(passed=1, failed=1)
         result.stdout.fnmatch_lines(["*written 4, computed 3 (n)*"])
+
+
+def test_every_cell_marked_check_output_has_its_stored_output():
+    from tests.expected_outputs import load, marked
+
+    stored = load()
+    for path in NOTEBOOKS:
+        ids = {c.id for c in marked(path)}
+        assert set(stored.get(path.name, {})) == ids, f"{path.name}: run `python -m tests.expected_outputs`"
+
+
+def test_a_marked_cell_that_prints_something_else_fails(pytester, monkeypatch):
+    """The oracle for NBVAL_CHECK_OUTPUT: a probe notebook whose marked cell has no stored output (so it must print
+    nothing) prints a line; nbval, given the stored outputs by conftest.py, fails that cell."""
+    pytester.makeconftest((ROOT / "conftest.py").read_text())
+    (pytester.path / "notebooks").mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint('something else')")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, pytester.path / "notebooks" / "99_probe.ipynb")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    result = pytester.runpytest_subprocess("--nbval-lax", "--nbval-current-env", "-p", "no:cacheprovider", "notebooks")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Cell outputs differ*"])
