@@ -85,15 +85,15 @@ def test_no_worker_outlives_a_search_that_finished():
 
 
 CTRL_C = """
-import json, sys
+import json, sys, time
 from nanonas.run import Run
 run = Run("random", {"evaluations": 50, "workers": 2, "train_epochs": 1, "progress": False})
 evaluate = run.fitness.evaluator
 def first_then_tell(dna):
-    score = evaluate(dna)
-    if len(run.fitness) == 0:  # the first result is in: tell the test who the workers are, then keep going
+    if len(run.fitness) == 1:  # one result is kept: tell the test who the workers are, and wait for its Ctrl-C
         print(json.dumps(run.pool.pids()), flush=True)
-    return score
+        time.sleep(120)  # (a search this small could finish before the signal arrives: no race with the clock)
+    return evaluate(dna)
 run.fitness.evaluator = first_then_tell
 result = run.search().finish().search
 print(json.dumps({"interrupted": result.interrupted, "evaluations": result.evaluations}), flush=True)
