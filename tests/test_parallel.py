@@ -85,8 +85,9 @@ def test_no_worker_outlives_a_search_that_finished():
 
 
 CTRL_C = """
-import json, sys, time
+import json, signal, sys, time
 from nanonas.run import Run
+signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C as in a terminal, even if our parent ignores it
 run = Run("random", {"evaluations": 50, "workers": 2, "train_epochs": 1, "progress": False})
 evaluate = run.fitness.evaluator
 def first_then_tell(dna):
