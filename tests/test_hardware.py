@@ -226,3 +226,13 @@ def test_a_budget_admits_its_share_of_live_architectures():
     assert live == [2.0, 3.0, 3.0, 4.0]
     assert hardware.latency_budget(table, records, 0.0) == 2.0 and hardware.latency_budget(table, records, 1.0) == 4.0
     assert hardware.latency_budget(table, records, 0.5) == 3.0
+
+
+def test_records_of_another_space_are_refused_not_mispredicted():
+    table = LatencyTable("toy", 0.0, {"a": 1.0, "b": 2.0}, 0.0)
+    records = [{"dna": [0, 1], "ops": ["b", "a"], "val_accuracy": 0.9}]  # the records' space orders its ops otherwise
+    with pytest.raises(ValueError, match="the table times a, b"):
+        hardware.best_under(table, records, 10.0)
+    with pytest.raises(ValueError, match="the table times a, b"):
+        hardware.latency_budget(table, records)
+    assert hardware.best_under(table, [dict(records[0], ops=["a", "b"])], 10.0)["dna"] == [0, 1]

@@ -8,7 +8,7 @@ the mean absolute percentage error).
 
 A profile says how the network will run: how many threads, how many images per forward pass, which device.
 
-    table = build_table("phone-like")           # ~ a few seconds; never more than `max_seconds`
+    table = build_table("phone-like")           # seconds; no round starts after `max_seconds` (3 rounds at least)
     table.predict([0, 1, 2, 3])                 # ms: stem + conv3x3 + conv5x5 + maxpool + skip + head
     measure_networks([[0, 1, 2, 3]], "phone-like")
 """
@@ -255,10 +255,25 @@ def calibrated(cost, measured) -> list[float]:
 
 
 # 5. A search under a latency budget: the most accurate architecture the table says is fast enough.
+def _predict_records(table: LatencyTable, records) -> list[float]:
+    """The table's prediction for each record; a ValueError when a record's ops are not what its DNA means here (a
+    table of another space indexes other ops: a prediction by index would be silently wrong)."""
+    names = list(table.ops)
+    for r in records:
+        if "ops" in r and list(r["ops"]) != [names[i] if 0 <= i < len(names) else None for i in r["dna"]]:
+            raise ValueError(
+                f"record {r['dna']} has ops {list(r['ops'])}, but in this lookup table its DNA means "
+                f"other ops: the table times {', '.join(names)}; build one for the records' space"
+            )
+    return [table.predict(r["dna"]) for r in records]
+
+
 def best_under(table: LatencyTable, records, budget_ms: float, metric="val_accuracy") -> dict | None:
     """The record (e.g. of a NanoBench) with the best `metric` whose predicted latency is <= budget_ms; on a tie the
     faster, then the first; None when nothing fits."""
-    fits = [(r[metric], -table.predict(r["dna"]), -i, r) for i, r in enumerate(records)]
+    records = list(records)
+    predicted = _predict_records(table, records)
+    fits = [(r[metric], -p, -i, r) for i, (r, p) in enumerate(zip(records, predicted))]
     fits = [f for f in fits if -f[1] <= budget_ms]
     return max(fits, key=lambda f: f[:3])[3] if fits else None
 
@@ -266,5 +281,5 @@ def best_under(table: LatencyTable, records, budget_ms: float, metric="val_accur
 def latency_budget(table: LatencyTable, records, share=0.25) -> float:
     """The predicted latency under which `share` of the live architectures (no 'zero') fit: a budget that means the
     same on every device ("the fastest quarter"), whatever its milliseconds."""
-    live = [table.predict(r["dna"]) for r in records if "zero" not in r["ops"]]
+    live = _predict_records(table, [r for r in records if "zero" not in r["ops"]])
     return float(np.quantile(live, share))

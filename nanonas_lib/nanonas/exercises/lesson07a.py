@@ -205,7 +205,8 @@ QUESTIONS = [
         title="Coverage of a front",
         points=2,
         test=_check_coverage,
-        hint_text="For each q in b: any(all(x >= y for x, y in zip(p, q)) for p in a); the share is count / len(b).",
+        hint_text="Go through the points of `b`: is there a point of `a` at least as good on every objective (equal "
+        "counts)? Return how many are, as a share of `len(b)`.",
     ),
     Question(
         assignment=ASSIGNMENT,
@@ -214,8 +215,8 @@ QUESTIONS = [
         title="Hypervolume as evaluations accumulate",
         points=2,
         test=_check_hypervolume_curve,
-        hint_text="ends = list(range(step, len(points) + 1, step)), plus len(points) when it is not the last end; "
-        "then hypervolume_2d(points[:k], reference) for each k in ends.",
+        hint_text="After k evaluations the search has seen `points[:k]`. Which values of k are asked for (every "
+        "`step`, and the last point even when it is not a multiple)? `pareto.hypervolume_2d` gives each area.",
     ),
     Question(
         assignment=ASSIGNMENT,
@@ -224,7 +225,7 @@ QUESTIONS = [
         title="One architecture for a budget, defended",
         points=3,
         test=_check_pick_for_budget,
-        hint_text="fits = records with r[cost] <= budget; best = max accuracy of fits; close = fits within margin of "
-        "best; min(close, key=lambda r: (r[cost], -r['val_accuracy'])) keeps the first of full ties.",
+        hint_text="Three steps: keep the records within the budget; find the best accuracy among them; of those within "
+        "`margin` of it, take the cheapest (then the more accurate, then the first).",
     ),
 ]

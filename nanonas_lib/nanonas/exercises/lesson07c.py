@@ -7,7 +7,7 @@ numbers. The checks build random tables and latencies, and compare with scipy an
 import math
 import random
 
-from .question import Question, Wrong, expect, show
+from .question import Question, Wrong, as_list, expect, is_sequence, show
 from .question import reference as _reference
 
 HARDWARE = "07c_hardware_aware"
@@ -119,9 +119,10 @@ def _check_admitted_over_budget(answer, seed):
         want = REFERENCE.admitted_over_budget(predicted, measured, budget)
         call = f"admitted_over_budget({show(predicted, 50)}, {show(measured, 50)}, budget={budget:.4g})"
         expect(
-            isinstance(got, list) and all(_is_number(i) for i in got),
+            is_sequence(got) and all(_is_number(i) for i in got),
             f"{call} returned {show(got)}; return a list of indices.",
         )
+        got = as_list(got)  # a tuple of indices is the same answer
         if got == want:
             continue
         n = len(predicted)
@@ -148,7 +149,8 @@ QUESTIONS = [
         title="A lookup table's prediction",
         points=1,
         test=_check_predict_latency,
-        hint_text="table['stem'] + sum(table['ops'][op] for op in dna) + table['head'].",
+        hint_text="A network runs its stem, then the op at each position of its DNA (an op index looks up "
+        "`table['ops']`), then its head: what does each of those cost?",
     ),
     Question(
         assignment=HARDWARE,
@@ -157,7 +159,8 @@ QUESTIONS = [
         title="Mean absolute percentage error",
         points=1,
         test=_check_mape,
-        hint_text="100 * mean(abs(p - m) / m for p, m in zip(predicted, measured)).",
+        hint_text="Each architecture's error is |predicted - measured| as a share of the *measured* latency (the "
+        "truth); average them, and say it in percent.",
     ),
     Question(
         assignment=HARDWARE,
@@ -176,6 +179,7 @@ QUESTIONS = [
         title="What the table lets through",
         points=2,
         test=_check_admitted_over_budget,
-        hint_text="[i for i, (p, m) in enumerate(zip(predicted, measured)) if p <= budget and m > budget].",
+        hint_text="Two conditions on each index: the table lets it through (its prediction is within the budget), and "
+        "the machine does not (its measured latency is over). Keep the indices in order.",
     ),
 ]
