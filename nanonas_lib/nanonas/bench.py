@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .cells import EDGES, build_cell
 from .core import OPERATIONS, Task, accuracy, build_model, check_dna, decode, train
 from .data import SPLIT_SEED, VARIATIONS, VARIATIONS_SEED, Dataset, load_dataset
 from .pareto import pareto_front
@@ -34,7 +35,8 @@ RUN_FIELDS = ["dna", "seed", "val_accuracy", "test_accuracy", "train_loss", "tra
 COST_FIELDS = ["dna", "params", "macs", "latency_b1_ms", "latency_b256_ms", "peak_memory_mb"]
 SEEDS = (0, 1, 2)
 OBJECTIVES = ("val_accuracy", "test_accuracy", "params", "macs", "latency_b1_ms", "latency_b256_ms", "peak_memory_mb")
-RECIPE_KEYS = ("dataset", "positions", "ops", "channels", "epochs", "lr", "batch_size")  # what a search must match
+RECIPE_KEYS = ("dataset", "space", "positions", "ops", "channels", "epochs", "lr", "batch_size")  # a search must match
+SPACES = {"chain": build_model, "cell": build_cell}  # how a DNA becomes a network: ops in a row, or a cell (cells.py)
 
 
 def dna_key(dna) -> str:
@@ -51,6 +53,7 @@ def recipe(task: Task | None = None, ops=None, seeds=SEEDS) -> dict:
     task = task or Task(data=None)
     return {
         "dataset": task.data.name if task.data is not None else "digits",
+        "space": space_of(task),
         "split_seed": SPLIT_SEED,
         "positions": task.positions,
         "ops": list(OPERATIONS if ops is None else ops),
@@ -62,6 +65,19 @@ def recipe(task: Task | None = None, ops=None, seeds=SEEDS) -> dict:
         "seeds": sorted(seeds),
         "torch_threads": 1,
     }
+
+
+def space_of(task: Task) -> str:
+    """The name of the space a task's networks come from ('chain' or 'cell'), from its `build_model`."""
+    for name, make in SPACES.items():
+        if task.build_model is make:
+            return name
+    raise ValueError(f"a NanoBench space builds its networks with one of: {', '.join(SPACES)} ({SPACES})")
+
+
+def _recipe_of(meta: dict) -> dict:
+    """A table's recipe; tables built before cells existed are chains."""
+    return {"space": "chain", **meta["recipe"]}
 
 
 @contextmanager
@@ -118,7 +134,10 @@ def _init_worker(ops, spec: dict, data) -> None:
 
 
 def _task(spec: dict, data, seed: int) -> Task:
-    return Task(data, spec["positions"], spec["channels"], spec["epochs"], spec["lr"], spec["batch_size"], seed=seed)
+    make = SPACES[spec.get("space", "chain")]
+    return Task(
+        data, spec["positions"], spec["channels"], spec["epochs"], spec["lr"], spec["batch_size"], seed, "cpu", make
+    )
 
 
 def _train_one(job) -> dict:
@@ -138,10 +157,10 @@ def _train_one(job) -> dict:
         }
 
 
-def _measure_one(dna, channels: int, data: Dataset) -> dict:
+def _measure_one(dna, channels: int, data: Dataset, space: str = "chain") -> dict:
     from .measure import count_macs, count_params, latency_ms, peak_memory_mb
 
-    model, shape = build_model(dna, channels, data.in_channels, data.num_classes), tuple(data.train[0].shape[1:])
+    model, shape = SPACES[space](dna, channels, data.in_channels, data.num_classes), tuple(data.train[0].shape[1:])
     return {
         "dna": dna_key(dna),
         "params": count_params(model),
@@ -206,8 +225,8 @@ def _describe(data: Dataset) -> dict:
 def _copy_costs(source, spec: dict, data: Dataset) -> dict:
     """Cost rows of another table whose networks are the same as this one's (same ops, positions, channels, input)."""
     theirs = NanoBench.load(source)
-    r, d = theirs.meta["recipe"], theirs.meta.get("data", {})
-    same = all(r[k] == spec[k] for k in ("positions", "ops", "channels"))
+    r, d = _recipe_of(theirs.meta), theirs.meta.get("data", {})
+    same = all(r[k] == spec[k] for k in ("space", "positions", "ops", "channels"))
     same = same and d.get("input_shape") == _describe(data)["input_shape"] and d.get("classes") == data.num_classes
     if not same:
         raise ValueError(f"costs_from={source!r}: that table's networks differ from this one's; measure instead")
@@ -229,8 +248,9 @@ def build(
     out=None,
     *,
     dataset="digits",
+    space: str = "chain",
     ops=None,
-    positions: int = Task.positions,
+    positions: int | None = None,
     channels: int = Task.channels,
     epochs: int = Task.epochs,
     lr: float = Task.lr,
@@ -247,7 +267,9 @@ def build(
     """Train every architecture of a space for every seed, then measure its costs, into the folder `out`.
 
     The space is `ops` (default: today's OPERATIONS, with any op you added; or a list of their names; or a dict
-    name -> constructor(channels)) at `positions` positions; the recipe is nano_nas's unless you change it.
+    name -> constructor(channels)) at `positions` positions (default 4) of a chain, or on the 6 edges of a cell
+    (`space='cell'`, nanonas.cells: 15,625 cells, so train a sample with `architectures=`); the recipe is
+    nano_nas's unless you change it.
     Resumable: rows are written as they finish, and building again into the same folder continues where it
     stopped (or adds seeds). `limit` stops after that many new training runs, `architectures` (a list of DNAs)
     trains only those for now: two ways to build in pieces, the most useful first.
@@ -258,6 +280,11 @@ def build(
     from tqdm.auto import tqdm
 
     ops = _resolve_ops(ops)
+    if space not in SPACES:
+        raise ValueError(f"unknown space {space!r}; choose one of: {', '.join(SPACES)}")
+    positions = positions or (len(EDGES) if space == "cell" else Task.positions)
+    if space == "cell" and positions != len(EDGES):
+        raise ValueError(f"a cell has {len(EDGES)} edges, so its DNA has {len(EDGES)} positions; got {positions}")
     sizes = {"positions": positions, "channels": channels, "epochs": epochs, "batch_size": batch_size}
     for name, value in {**sizes, "workers": workers}.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -268,17 +295,24 @@ def build(
     if not seeds:
         raise ValueError("seeds must name at least one training seed")
     data = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
-    out = Path(out) if out else TABLES / data.name
-    task = Task(data, positions, channels, epochs, lr, batch_size)
+    out = Path(out) if out else TABLES / (data.name if space == "chain" else f"{data.name}_{space}s")
+    task = Task(data, positions, channels, epochs, lr, batch_size, build_model=SPACES[space])
     previous = json.loads((out / META).read_text()) if (out / META).exists() else {}
     spec = recipe(task, ops, sorted(set(seeds) | set(previous.get("recipe", {}).get("seeds", []))))
     if previous:
-        differ = [k for k in RECIPE_KEYS if previous["recipe"][k] != spec[k]]
+        was_recipe = _recipe_of(previous)
+        differ = [k for k in RECIPE_KEYS if was_recipe[k] != spec[k]]
         if differ:
-            was = ", ".join(f"{k}={previous['recipe'][k]!r}" for k in differ)
+            was = ", ".join(f"{k}={was_recipe[k]!r}" for k in differ)
             raise ValueError(f"{out} holds a table built with {was}; build this one into another folder (out=...)")
     out.mkdir(parents=True, exist_ok=True)
-    space = [list(d) for d in itertools.product(range(len(ops)), repeat=positions)]
+    space_dnas = [list(d) for d in itertools.product(range(len(ops)), repeat=positions)]
+    wanted = space_dnas if architectures is None else [list(d) for d in architectures]
+    if any(len(d) != positions or not all(isinstance(i, int) and 0 <= i < len(ops) for i in d) for d in wanted):
+        raise ValueError(f"architectures must be DNAs of {positions} op indices in 0..{len(ops) - 1}")
+    # what the table is to hold: a chain, its whole space; a cell, every sample asked for so far
+    planned = [*previous.get("sample", []), *map(dna_key, wanted)] if space != "chain" else map(dna_key, space_dnas)
+    planned = list(dict.fromkeys(planned))
     started = time.perf_counter()
 
     def write_meta(workers_used):
@@ -289,7 +323,7 @@ def build(
             "ops_source": {n: _source(f) for n, f in ops.items()},
             "architectures": len({r["dna"] for r in runs}),
             "runs": len(runs),
-            "complete": len(runs) == len(space) * len(spec["seeds"]) and len(costs) == len(space),
+            "complete": _complete(planned, runs, costs, spec["seeds"]),
             "nanonas_version": _version(),
             "torch_version": torch.__version__,
             "python_version": platform.python_version(),
@@ -300,15 +334,14 @@ def build(
             "train_seconds_total": round(sum(float(r["train_seconds"]) for r in runs), 1),
             "costs": previous.get("costs", "measured on one core, nothing else training"),
         }
+        if space != "chain":  # a sample of the space: which architectures it holds, in the order they were asked for
+            meta["sample"] = planned
         if costs_from is not None:
             meta["costs"] = f"copied from the table {costs_from!r}: the same networks on the same input shape"
         (out / META).write_text(json.dumps(meta, indent=1) + "\n")
 
     done = {(r["dna"], int(r["seed"])) for r in _complete_rows(out / RUNS, RUN_FIELDS)}
     # seed by seed: a table stopped half-way still covers the whole space, with fewer seeds
-    wanted = space if architectures is None else [list(d) for d in architectures]
-    if any(d not in space for d in wanted):
-        raise ValueError(f"architectures must be DNAs of {positions} op indices in 0..{len(ops) - 1}")
     jobs = [(d, s) for s in seeds for d in wanted if (dna_key(d), s) not in done][:limit]
     used = workers if jobs else previous.get("build_workers", workers)
     if jobs or not previous:
@@ -346,7 +379,8 @@ def build(
 
     trained = {r["dna"] for r in _read_rows(out / RUNS)}
     measured = {r["dna"] for r in _complete_rows(out / COSTS, COST_FIELDS)}
-    todo = [d for d in space if dna_key(d) in trained and dna_key(d) not in measured]
+    todo = [d for d in planned if d in trained and d not in measured]  # planned: DNA keys, in the order asked
+    todo = [[int(i) for i in d.split("-")] for d in todo]
     copied = _copy_costs(costs_from, spec, data) if costs_from is not None and todo else {}
     f, writer = _appender(out / COSTS, COST_FIELDS)
     threads = torch.get_num_threads()
@@ -354,7 +388,7 @@ def build(
     try:
         with using_ops(ops):
             for d in tqdm(todo, desc="NanoBench: measuring", unit="arch", disable=not progress):
-                row = copied.get(dna_key(d)) or _fmt(_measure_one(d, channels, data))
+                row = copied.get(dna_key(d)) or _fmt(_measure_one(d, channels, data, space))
                 writer.writerow({k: row[k] for k in COST_FIELDS})
                 f.flush()
     finally:
@@ -363,6 +397,13 @@ def build(
     if jobs or todo or not previous:  # a finished table keeps its date, machine and versions
         write_meta(used)
     return out
+
+
+def _complete(planned, runs, costs, seeds) -> bool:
+    """Has every planned architecture been trained with every seed, and measured?"""
+    done = {(r["dna"], int(r["seed"])) for r in runs}
+    measured = {r["dna"] for r in costs}
+    return all((d, s) in done for d in planned for s in seeds) and all(d in measured for d in planned)
 
 
 def _version() -> str:
@@ -516,7 +557,7 @@ class NanoBench:
 
     def check_task(self, task: Task) -> None:
         """Raise a ValueError unless `task` trains architectures the way this table was built."""
-        r, ours = self.meta["recipe"], recipe(task)
+        r, ours = _recipe_of(self.meta), recipe(task)
         differ = [k for k in RECIPE_KEYS if r[k] != ours[k] and (k != "dataset" or task.data is not None)]
         if differ:
             raise ValueError(

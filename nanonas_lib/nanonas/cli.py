@@ -36,6 +36,7 @@ def strategy_flags() -> dict:
 
 BUILD_OPTIONS = [  # `nanonas bench build`: the space, the data and the recipe (defaults: nano_nas's own)
     ("--dataset", str, "digits (default) or digits_variations (both embedded), or a torchvision one"),
+    ("--space", str, "chain (default: ops in a row) or cell (a 4-node graph: 15,625 cells; train a --sample)"),
     ("--ops", str, "op names from OPERATIONS (default: all of them); ops written in Python: use nanonas.bench.build"),
     ("--positions", int, "positions in the chain (default 4)"),
     ("--seeds", int, "training seeds of every architecture (default: 0 1 2)"),
@@ -83,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", help="where to write the table (default: the package's own for the dataset)"
     )
     build.add_argument("--limit", type=int, help="stop after this many training runs")
+    build.add_argument(
+        "--sample", type=int, metavar="N", help="train a stratified sample: N live cells per number of conv edges"
+    )
     for flag, kind, text in BUILD_OPTIONS:
         build.add_argument(
             flag, type=kind, default=None, nargs="+" if flag in ("--ops", "--seeds") else None, help=text
@@ -144,6 +148,12 @@ def _bench(args, parser) -> int:
             parser.error("--workers must be a positive integer")
         space = {flag[2:].replace("-", "_"): getattr(args, flag[2:].replace("-", "_")) for flag, _, _ in BUILD_OPTIONS}
         try:
+            if args.sample is not None:
+                from .cells import stratified_sample
+
+                if args.sample < 1 or space["space"] != "cell":
+                    raise ValueError("--sample takes a positive number of cells per stratum, with --space cell")
+                space["architectures"] = stratified_sample(args.sample)
             out = bench.build(
                 args.out, workers=args.workers, limit=args.limit, **{k: v for k, v in space.items() if v is not None}
             )

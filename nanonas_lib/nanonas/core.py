@@ -91,13 +91,14 @@ class Task:  # what a search runs on: the data, the training recipe of one evalu
     batch_size: int = 128  # 9 steps an epoch on digits: fewer, larger steps are faster on a CPU
     seed: int = 0
     device: str = "cpu"
+    build_model: object = build_model  # DNA -> network: a chain of ops; nanonas.cells.build_cell: a cell (a DAG)
 
 
 def train(dna, task: Task) -> tuple[Network, float]:
     """Train a fresh network of this DNA with the task's recipe; return it and its last-epoch loss."""
     torch.manual_seed(task.seed)  # build the model after seeding: the seed also sets the initial weights
     X, y = task.data.train
-    model = build_model(dna, task.channels, task.data.in_channels, task.data.num_classes).to(task.device)
+    model = task.build_model(dna, task.channels, task.data.in_channels, task.data.num_classes).to(task.device)
     opt = torch.optim.Adam(model.parameters(), lr=task.lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=task.epochs)  # lr decays: less seed noise
     order = torch.Generator().manual_seed(task.seed)  # and the order of the batches

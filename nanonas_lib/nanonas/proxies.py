@@ -130,8 +130,10 @@ def is_live(dna, data, channels: int = 16, seed: int = 0) -> bool:
     return bool(input_jacobian(build_model(dna, channels, data.in_channels, data.num_classes), x).abs().sum() > 0)
 
 
-def score(dna, data, names=tuple(PROXIES), channels: int = 16, seed: int = 0) -> dict:
-    """{proxy: value, proxy + '_ms': milliseconds it took, network construction included} for one DNA."""
+def score(dna, data, names=tuple(PROXIES), channels: int = 16, seed: int = 0, build=build_model) -> dict:
+    """{proxy: value, proxy + '_ms': milliseconds it took, network construction included} for one DNA.
+
+    `build` makes the network of a DNA: a chain (`core.build_model`), or a cell (`cells.build_cell`)."""
     dna, x_y, result = check_dna(dna), minibatch(data, seed), {}
     unknown = [n for n in names if n not in PROXIES]
     if unknown:
@@ -139,7 +141,7 @@ def score(dna, data, names=tuple(PROXIES), channels: int = 16, seed: int = 0) ->
     for name in names:
         t = time.perf_counter()
         torch.manual_seed(seed)  # the seed sets the initial weights: the same network for every proxy
-        model = build_model(dna, channels, data.in_channels, data.num_classes).train()
+        model = build(dna, channels, data.in_channels, data.num_classes).train()
         result[name] = PROXIES[name](model, *x_y)
         result[name + "_ms"] = 1000 * (time.perf_counter() - t)
     return result
