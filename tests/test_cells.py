@@ -165,3 +165,16 @@ def test_a_cell_table_builds_resumes_and_loads(tmp_path, data):
         build(tmp_path / "x", dataset=small(data), space="cell", positions=4, architectures=first, progress=False)
     with pytest.raises(ValueError, match="unknown space 'dag'; choose one of: chain, cell"):
         build(tmp_path / "x", dataset=small(data), space="dag", progress=False)
+
+
+def test_darts_trains_in_train_mode_after_an_on_epoch_that_scored_the_supernet(data):
+    modes, task = [], Task(small(data), positions=6, batch_size=64)
+
+    def score_then_look(epoch, history):
+        cells.perturbation_select(history["net"], task.data)  # leaves the supernet in eval mode
+        modes.append(history["net"].training)
+
+    plain = cells.darts(task, epochs=2)
+    scored = cells.darts(task, epochs=2, on_epoch=score_then_look)
+    assert modes == [False, False]
+    assert torch.equal(plain["alphas"][-1], scored["alphas"][-1]), "scoring between epochs changes nothing"

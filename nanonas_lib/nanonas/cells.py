@@ -146,6 +146,7 @@ def darts(task: Task, epochs=30, arch_lr=3e-3, aux_skip=False, on_epoch=None) ->
         beta = 1 - epoch / max(epochs - 1, 1) if aux_skip else 0.0  # 1 at the first epoch, 0 at the last
         for cell in net.positions:
             cell.aux_skip = beta
+        net.train()  # BatchNorm on batch statistics (an on_epoch that scored the supernet left it in eval mode)
         losses = []
         for idx in torch.randperm(len(Xt)).split(task.batch_size):  # supernet() seeded: the order is seeded too
             v = torch.randint(len(Xv), (len(idx),))
