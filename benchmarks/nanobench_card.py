@@ -239,7 +239,7 @@ def card(name: str) -> str:
     ]
     if name != "digits" and "digits" in tables():
         lines += comparison(bench, NanoBench.load("digits"))
-    others = [f"[{o}]({card_path(o).name})" for o in tables() if o != name]
+    others = [f"[{o}]({card_path(o).name})" for o in tables() if o != name]  # the cell table's card too
     lines += [
         *why(name, bench),
         *([f"The other shipped tables: {', '.join(others)}.", ""] if others else []),
@@ -252,11 +252,95 @@ def card(name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def cell_card(name: str) -> str:
+    """The card of a sampled cell table (nanonas.cells): what it holds, how it was drawn, how far it can be trusted."""
+    from cell_supernet import PER_STRATUM  # the stratified sample that benchmark and this table share
+
+    from nanonas import cells
+
+    bench = NanoBench.load(name)
+    meta, rec, data = bench.meta, bench.meta["recipe"], bench.meta["data"]
+    sample = [bench.query(d) for d in cells.stratified_sample(PER_STRATUM)]
+    added = len(bench) - len(sample)
+    ranked = sorted(sample, key=lambda r: -r["val_accuracy"])
+    tenth = ranked[: max(2, len(ranked) // 10)]
+    spread, noise = spread_vs_noise(tenth)
+    median = statistics.median(r["val_accuracy"] for r in sample)
+    lines = [
+        f"# NanoBench card: {name}",
+        "",
+        f"A sample of the cell space of `nanonas.cells`: a {cells.NODES}-node cell whose {len(cells.EDGES)} edges "
+        f"each choose one of {len(rec['ops'])} ops ({', '.join(rec['ops'])}), {len(rec['ops']) ** len(cells.EDGES):,} "
+        f"cells, in a network stem → cell → global average pool → classifier. Too many to train them all here, so "
+        f"the table holds **{len(sample)} live cells drawn by `cells.stratified_sample({PER_STRATUM})`** "
+        f"({PER_STRATUM} at random with each number of convolution edges, 0 to 6, or all there are), plus "
+        f"{added} cells derived by the searches of `benchmarks/cell_supernet.py`, trained the same way after them "
+        f"(kept apart in every figure below). Each trained {len(rec['seeds'])} times (seeds {rec['seeds']}) with "
+        f"the recipe `nano_nas` uses to evaluate a candidate: {rec['epochs']} epochs, {rec['optimizer']}, lr "
+        f"{rec['lr']}, batch {rec['batch_size']}, {rec['channels']} channels, on "
+        f"{DATASETS.get(rec['dataset'], rec['dataset'])}: {data['train']} training, {data['valid']} validation and "
+        f"{data['test']} test images.",
+        "",
+        f"Built on {meta['build_date']} with nanonas {meta['nanonas_version']}, torch {meta['torch_version']}, "
+        f"Python {meta['python_version']}, on {meta['machine']}: {meta['build_wall_seconds'] / 60:.1f} minutes of "
+        f"wall time with {meta['build_workers']} worker(s) ({meta['train_seconds_total'] / 60:.1f} minutes of "
+        f"training in total, {meta['runs']} runs). Costs: {meta['costs']}.",
+        "",
+        "## Accuracy over the sample (mean validation accuracy over seeds)",
+        "",
+        "```",
+        *histogram([r["val_accuracy"] for r in sample]),
+        "```",
+        "",
+        "| convolution edges | cells | best | median | worst |",
+        "|---|---|---|---|---|",
+    ]
+    for k in range(len(cells.EDGES) + 1):
+        accs = [r["val_accuracy"] for r in sample if cells.conv_edges(r["dna"]) == k]
+        if accs:
+            lines.append(f"| {k} | {len(accs)} | {max(accs):.1%} | {statistics.median(accs):.1%} | {min(accs):.1%} |")
+    lines += [
+        "",
+        f"Best {ranked[0]['val_accuracy']:.1%}, median {median:.1%} (best − median: "
+        f"{100 * (ranked[0]['val_accuracy'] - median):.1f} points).",
+        "",
+        "## The top 10 of the sample",
+        "",
+        "| DNA | ops (edges 0→1, 0→2, 1→2, 0→3, 1→3, 2→3) | val (mean ± std) | test (mean) | params |",
+        "|---|---|---|---|---|",
+    ]
+    for r in ranked[:10]:
+        lines.append(
+            f"| {r['dna']} | {', '.join(r['ops'])} | {r['val_accuracy']:.2%} ± {r['val_accuracy_std']:.2%} | "
+            f"{r['test_accuracy']:.2%} | {r['params']:.0f} |"
+        )
+    lines += [
+        "",
+        "## How far the ranking can be trusted",
+        "",
+        f"- Seed-to-seed rank agreement (Kendall τ between the seeds' accuracies): **{seed_agreement(sample):.2f}** "
+        f"over the {len(sample)} sampled cells, **{seed_agreement(tenth):.2f}** within their top 10% "
+        f"({len(tenth)} cells).",
+        f"- Within that top 10%, the spread between cells is {spread:.2f} points (standard deviation, one-way "
+        f"analysis of variance over the seeds) against {noise:.2f} between seeds of one cell.",
+        f"- One validation image is {1 / data['valid']:.2%}.",
+        "",
+        "What the searches on this space measured against it: `benchmarks/results/cell_supernet.md` "
+        "(DARTS, DARTS-, DARTS-PT, one-shot weight sharing, zero-cost proxies) and project 08c.",
+        "",
+        f"Regenerate this card with `python benchmarks/nanobench_card.py {name}`; rebuild the table with "
+        f"`nanonas bench build --space cell --sample {PER_STRATUM} --dataset {rec['dataset']} --seeds "
+        f"{' '.join(map(str, rec['seeds']))} --workers 2`, then `python benchmarks/cell_supernet.py derived`; "
+        f"check it with `nanonas bench verify --table {name} --samples 5`.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tables", nargs="*", default=tables())
     for name in parser.parse_args().tables:
-        text = card(name)
+        text = cell_card(name) if NanoBench.load(name).meta["recipe"].get("space") == "cell" else card(name)
         card_path(name).parent.mkdir(exist_ok=True)
         card_path(name).write_text(text)
         print(text)

@@ -178,3 +178,17 @@ def test_darts_trains_in_train_mode_after_an_on_epoch_that_scored_the_supernet(d
     scored = cells.darts(task, epochs=2, on_epoch=score_then_look)
     assert modes == [False, False]
     assert torch.equal(plain["alphas"][-1], scored["alphas"][-1]), "scoring between epochs changes nothing"
+
+
+def test_the_command_line_builds_a_stratified_cell_table(tmp_path, capsys):
+    from nanonas.cli import main
+
+    out = tmp_path / "cells"
+    args = ["bench", "build", "--space", "cell", "--sample", "1", "--seeds", "0", "--epochs", "1", "--out", str(out)]
+    assert main(args) == 0
+    bench = NanoBench.load(out)
+    assert [r["dna"] for r in sorted(bench, key=lambda r: r["dna"])] == sorted(cells.stratified_sample(1))
+    assert bench.meta["complete"] and bench.meta["recipe"]["space"] == "cell"
+    with pytest.raises(SystemExit):
+        main(["bench", "build", "--sample", "3", "--out", str(tmp_path / "chain")])
+    assert "--sample takes a positive number of cells per stratum, with --space cell" in capsys.readouterr().err
