@@ -3,6 +3,7 @@ notebook and benchmarks/projects06.py say it is."""
 
 import importlib.util
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -30,10 +31,18 @@ WRONG = [
     ("06c", "wins_ties_losses", lambda a, b: (len(a), 0, 0), "paired"),
     ("06c", "rank_biserial", lambda a, b: -1.0 if sum(a) > sum(b) else 1.0, "expected"),
     ("06c", "returned_true", lambda noisy, true, budget: max(true[:budget]), "cannot see it"),
+    ("06c", "darts_epochs", lambda e, n, s, c: max(0, math.floor(e * n / (2 * s / c))), "derived architecture"),
+    ("06c", "darts_epochs", lambda e, n, s, c: max(0, math.floor(e * n / (2 * s / c)) - 1), "not one DARTS epoch"),
+    ("06c", "darts_epochs", lambda e, n, s, c: max(0, round((e - 1) * n / (2 * s / c))), "never to the nearest"),
+    ("06c", "darts_epochs", lambda e, n, s, c: max(0, math.floor((e - 1) * n / (s / c))), "*twice* per batch"),
+    ("06c", "darts_epochs", lambda e, n, s, c: max(0, math.floor((e - 1) * n * 2 * s / c)), "upside down"),
+    ("06c", "darts_epochs", lambda e, n, s, c: max(0, math.floor((e - 1) / (2 * s / c))), "`evaluations * epochs`"),
+    ("06c", "darts_epochs", lambda e, n, s, c: int((e - 1) * n // (2 * s / c)), "never a negative count"),
+    ("06c", "darts_epochs", lambda e, n, s, c: (e - 1) * n / (2 * s / c), "only whole epochs"),
 ]
 
 
-@pytest.mark.parametrize("assignment, name, fn, words", WRONG, ids=[w[1] for w in WRONG])
+@pytest.mark.parametrize("assignment, name, fn, words", WRONG, ids=[f"{w[1]}-{w[3][:20]}" for w in WRONG])
 def test_wrong_answers_are_told_what_is_wrong(assignment, name, fn, words):
     v = verdict(assignment, name, fn)
     assert v.status == INCORRECT and words in v.feedback, v.feedback
@@ -57,6 +66,19 @@ def test_answers_written_another_way_pass():
 
     assert verdict("06b", "mean_ci", mean_ci).status == CORRECT
     assert verdict("06c", "rank_biserial", _rank_biserial).status == CORRECT
+    in_floats = lambda e, n, s, c: max(0.0, (e - 1) * n * c // (2 * s))  # noqa: E731  (49.0 is a whole 49)
+    assert verdict("06c", "darts_epochs", in_floats).status == CORRECT
+
+
+def test_the_darts_budget_milestone_agrees_with_the_benchmark_and_the_notebook():
+    """Milestone 4's reference, on the project's own numbers, gives the epochs the shipped DARTS runs trained for."""
+    from nanonas.exercises.question import reference
+
+    cost = json.loads(DARTS_RESULTS.read_text())["cost"]
+    supernet, candidate = cost["supernet_macs"], cost["mean_candidate_macs"]
+    darts_epochs = reference("06c_compare_searches").darts_epochs
+    assert darts_epochs(50, 10, supernet, candidate) == cost["darts_epochs"] == 49
+    assert darts_epochs(1, 10, supernet, candidate) == darts_epochs(0, 10, supernet, candidate) == 0
 
 
 def _rank_biserial(a, b):

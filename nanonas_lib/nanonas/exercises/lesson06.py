@@ -8,6 +8,7 @@ build their cases from the digits NanoBench and from random tables, and compare 
 
 import math
 import random
+from fractions import Fraction
 
 from ..bench import NanoBench
 from .question import Question, Wrong, expect, is_sequence, show
@@ -271,6 +272,105 @@ def _check_returned_true(answer, seed):
         )
 
 
+def _darts_epochs_exact(evaluations, epochs, supernet_macs, candidate_macs, budget=None, final=None, per_epoch=None):
+    """floor(what is left / a DARTS epoch) in exact fractions, never below 0; the keywords make typical mistakes."""
+    budget = evaluations * epochs if budget is None else budget
+    final = epochs if final is None else final
+    per_epoch = 2 * Fraction(supernet_macs) / Fraction(candidate_macs) if per_epoch is None else per_epoch
+    return max(0, math.floor((budget - final) / per_epoch))
+
+
+def _darts_epochs_mistakes(evaluations, epochs, supernet, candidate):
+    """What each typical mistake returns on a case, with the words that name it."""
+    exact = lambda **mistake: _darts_epochs_exact(evaluations, epochs, supernet, candidate, **mistake)  # noqa: E731
+    per_epoch = 2 * Fraction(supernet) / Fraction(candidate)
+    left = (evaluations - 1) * epochs
+    return [
+        (
+            max(0, round(left / per_epoch)),
+            "a part of an epoch does not fit: round down, never to the nearest.",
+        ),
+        (
+            exact(final=0),
+            "keep one evaluation (`epochs` candidate-epochs) for training the derived architecture at the end.",
+        ),
+        (
+            max(0, exact(final=0) - 1),
+            "the final evaluation costs `epochs` candidate-epochs (a candidate trained for `epochs` epochs), not one "
+            "DARTS epoch.",
+        ),
+        (
+            exact(per_epoch=per_epoch / 2),
+            "a DARTS epoch runs the supernet *twice* per batch (a validation batch for the alphas, a training batch "
+            "for the weights), so it costs `2 * supernet_macs / candidate_macs` candidate-epochs.",
+        ),
+        (
+            exact(per_epoch=1 / per_epoch),
+            "the ratio is upside down: a DARTS epoch costs `2 * supernet_macs / candidate_macs` candidate-epochs (a "
+            "bigger supernet leaves fewer epochs).",
+        ),
+        (
+            exact(budget=evaluations, final=1),
+            "the budget counts evaluations; in candidate-epochs it is `evaluations * epochs` (each evaluation trains "
+            "a candidate for `epochs` epochs).",
+        ),
+    ]
+
+
+def _check_darts_epochs(answer, seed):
+    rng = random.Random(seed)
+    cases = [
+        (50, 10, 2237600, 455020.8),  # the project's numbers: 49
+        (50, 10, 5, 1),  # a DARTS epoch is exactly 10 candidate-epochs: 490 / 10 = 49 fit, exactly
+        (11, 10, 50, 10),  # exactly 10 fit
+        (1, 10, 2237600, 455020.8),  # the budget pays for the final evaluation only
+        (0, 10, 2237600, 455020.8),  # not even that
+        (20, 4, 30, 10),  # 76 / 6: 12 fit (12.67 would round to 13)
+        (150, 10, 2237600, 455020.8),
+        (50, 10, 100, 10),  # 490 / 20: 24 fit
+    ]
+    while len(cases) < 70:
+        candidate = round(rng.uniform(1e4, 1e6), 1)
+        case = (rng.randrange(0, 200), rng.randrange(1, 21), round(candidate * rng.uniform(1.5, 10)), candidate)
+        q = Fraction(case[0] - 1) * case[1] * Fraction(case[3]) / (2 * case[2])
+        if abs(q - round(q)) > 1e-6:  # no quotient a hair from a whole number, where float rounding could decide
+            cases.append(case)
+    answers = list(answer.each(cases))
+    wrong = []
+    for case, got in zip(cases, answers):
+        call = f"`darts_epochs({', '.join(map(str, case))})`"
+        expect(_is_number(got), f"{call} returned `{show(got)}`; return a whole number of DARTS epochs.")
+        want = _darts_epochs_exact(*case)
+        if got != want:
+            wrong.append((call, got, want, case))
+            expect(
+                got == math.floor(got),
+                f"{call} returned `{got}`, expected `{want}`: only whole epochs count, so round down.",
+            )
+    if not wrong:
+        return
+    call, got, want, _ = wrong[0]
+    because = f"{call} returned `{show(got)}`, expected `{want}`"
+    negative = [(c, g) for c, g, _, _ in wrong if g < 0]
+    if negative:
+        c, g = negative[0]
+        because = (
+            f"{c} returned `{g}`: when the budget cannot even pay for the final evaluation, no DARTS epoch fits: `0`, "
+            "never a negative count"
+        )
+    # a mistake that explains every answer (negative answers aside) is named; otherwise the way to compute it
+    models = [_darts_epochs_mistakes(*case) for case in cases]
+    for i, (_, words) in enumerate(models[0]):
+        if all(g < 0 or g == m[i][0] for g, m in zip(answers, models)):
+            raise Wrong(f"{because}: {words}" if not negative else f"{because}. Also, {words}")
+    if negative:
+        raise Wrong(f"{because}.")
+    raise Wrong(
+        f"{because}. Work in candidate-epochs: the budget, less the final evaluation, divided by the cost of one "
+        "DARTS epoch, rounded down."
+    )
+
+
 PART_A = [
     Question(
         assignment=GROW,
@@ -367,5 +467,16 @@ PART_C = [
         test=_check_returned_true,
         hint_text="The search sees only `noisy`, and only its first `budget` entries. Find the *position* of its best "
         "noisy score (the first, on a tie), then look up what that architecture is really worth.",
+    ),
+    Question(
+        assignment=COMPARE,
+        number=4,
+        name="darts_epochs",
+        title="DARTS's budget in candidate-epochs",
+        points=2,
+        test=_check_darts_epochs,
+        hint_text="Put everything in one unit, candidate-epochs. What is the whole budget worth, and what is left "
+        "once the derived architecture's training is paid for? How many DARTS epochs fit in that, counting whole "
+        "ones only? When nothing is left, none fit.",
     ),
 ]
