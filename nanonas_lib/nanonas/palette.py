@@ -7,7 +7,7 @@ derived from the *current* `OPERATIONS` each time a figure is drawn, so an op ad
 from .core import OPERATIONS
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-EXTRA = ["#882255", "#44AA99", "#999933", "#AA4499", "#117733", "#332288"]  # Paul Tol's: for a 9th op and beyond
+EXTRA = ["#999933", "#882255", "#44AA99", "#AA4499", "#117733", "#332288"]  # Paul Tol's: for a 7th op and beyond
 GREY, LIGHT_GREY, BLACK, WHITE = "#999999", "#BBBBBB", "#000000", "#FFFFFF"
 CONTINUOUS = "Viridis"  # perceptually uniform and colour-blind safe, for every continuous scale
 STATE_COLORS = {"running": OKABE_ITO[0], "finished": OKABE_ITO[2], "stopped": OKABE_ITO[1], "error": OKABE_ITO[5]}
@@ -16,7 +16,9 @@ SHORT = {"conv3x3": "c3", "conv5x5": "c5", "maxpool": "mp", "skip": "sk", "zero"
 
 def colors(n: int) -> list[str]:
     """n distinct colours: Okabe & Ito's first, then Tol's, then round again."""
-    every = OKABE_ITO[:-1] + EXTRA + OKABE_ITO[-1:]  # black last: it reads as "text", not as a category
+    # Okabe & Ito's yellow is a fill colour: as a line or a marker on white it is too pale to read, so it comes late;
+    # black last: it reads as "text", not as a category
+    every = OKABE_ITO[:6] + EXTRA + OKABE_ITO[6:]
     return [every[i % len(every)] for i in range(n)]
 
 
