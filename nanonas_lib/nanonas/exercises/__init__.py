@@ -21,6 +21,7 @@ ASSIGNMENTS = {  # assignment (the lesson's notebook name) -> module with its qu
     "07a_multi_objective": "lesson07a",
     "07c_hardware_aware": "lesson07c",
     "08a_progressive": "lesson08a",
+    "08b_neural_predictor": "lesson08b",
 }
 
 

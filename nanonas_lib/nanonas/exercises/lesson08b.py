@@ -1,0 +1,192 @@
+"""Milestones of project 08b, a neural predictor: encode a DNA, predict the accuracy of unseen architectures from a
+few trained ones (graded on Kendall's tau on a held-out set), and pick what a predictor-guided search trains next.
+
+Every answer takes and returns plain data (lists of DNAs, lists of numbers). The predictor's check trains the
+learner's `fit_predict` on one fixed draw of 50 architectures per shipped table, labelled as a search sees them
+(one training seed's accuracy), and scores its predictions on the other 575 against the true mean accuracy.
+"""
+
+import math
+import random
+from functools import cache
+
+import numpy as np
+from scipy.stats import kendalltau
+
+from ..bench import NanoBench
+from .question import Question, Wrong, as_list, expect, is_sequence, show
+from .question import reference as _reference
+from .remote import Opaque
+
+PREDICTOR = "08b_neural_predictor"
+REFERENCE = _reference(PREDICTOR)  # from solutions/08b_neural_predictor.ipynb
+TRAIN_SIZE = 50  # the fixed N of the graded predictor
+THRESHOLD = 0.65  # Kendall's tau to reach on the held-out architectures of each table (the reference: 0.70+)
+TABLES = ("digits", "digits_variations")
+
+
+def _is_number(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _numpy_hint(got):
+    return " (a numpy array? return `array.tolist()`)" if isinstance(got, Opaque) and "numpy" in repr(got) else ""
+
+
+def _one_hot(dnas, n_ops):
+    return [[int(dna[i // n_ops] == i % n_ops) for i in range(len(dna) * n_ops)] for dna in dnas]
+
+
+def _check_one_hot(answer, seed):
+    rng = random.Random(seed)
+    cases = [([[0, 1, 3, 2]], 5), ([[4, 4, 4, 4], [0, 0, 0, 0]], 5), ([[1]], 2), ([[0, 2], [2, 0], [1, 1]], 3)]
+    for _ in range(40):
+        n_ops, positions = rng.randrange(2, 7), rng.randrange(1, 6)
+        cases.append(([[rng.randrange(n_ops) for _ in range(positions)] for _ in range(rng.randrange(1, 8))], n_ops))
+    for (dnas, n_ops), got in zip(cases, answer.each([([list(d) for d in dnas], n_ops) for dnas, n_ops in cases])):
+        call = f"`one_hot({show(dnas, 60)}, n_ops={n_ops})`"
+        want = _one_hot(dnas, n_ops)
+        rows = [as_list(r) for r in got] if is_sequence(got) and all(is_sequence(r) for r in got) else None
+        expect(
+            rows is not None, f"{call} returned `{show(got)}`: return a list of rows, one per DNA{_numpy_hint(got)}."
+        )
+        if rows == want:
+            continue
+        width = len(dnas[0]) * n_ops
+        hint = ""
+        if len(rows) != len(dnas):
+            hint = f" One row per DNA: {len(dnas)} here."
+        elif any(len(r) != width for r in rows):
+            hint = f" A row has positions × n_ops = {width} columns."
+        elif rows == [[int(d[i % len(d)] == i // len(d)) for i in range(width)] for d in dnas]:
+            hint = " The columns are op-major; put position first: column `position * n_ops + op`."
+        raise Wrong(f"{call} returned `{show(rows)}`, expected `{show(want)}`.{hint}")
+
+
+@cache
+def held_out(table: str):
+    """The graded draw of one table: (train DNAs, their scores as a search sees them, test DNAs, test truths,
+    test #params). Fixed: the same for everyone, every time."""
+    records = list(NanoBench.load(table))
+    rng = np.random.default_rng(2026)
+    order = rng.permutation(len(records))
+    train, test = [records[i] for i in order[:TRAIN_SIZE]], [records[i] for i in order[TRAIN_SIZE:]]
+    scores = [r["val_accuracies"][int(rng.integers(len(r["val_accuracies"])))] for r in train]  # one training seed
+    return (
+        [r["dna"] for r in train],
+        scores,
+        [r["dna"] for r in test],
+        [r["val_accuracy"] for r in test],
+        [r["params"] for r in test],
+    )
+
+
+def tau(predicted, truth) -> float:
+    return float(kendalltau(predicted, truth).statistic)
+
+
+def _check_fit_predict(answer, seed):
+    draws = [held_out(table) for table in TABLES]
+    calls = [(list(map(list, train)), list(scores), list(map(list, test))) for train, scores, test, _, _ in draws]
+    for table, (train, _, test, truth, params), got in zip(TABLES, draws, answer.each(calls)):
+        call = f"`fit_predict(train_dnas, train_scores, test_dnas)` on {table} ({len(train)} trained, {len(test)} new)"
+        ok = is_sequence(got) and all(_is_number(x) for x in got)
+        expect(ok, f"{call} returned `{show(got)}`: return a list of numbers, one per test DNA{_numpy_hint(got)}.")
+        expect(len(got) == len(test), f"{call} returned {len(got)} predictions; return one per test DNA ({len(test)}).")
+        expect(all(math.isfinite(x) for x in got), f"{call} returned a prediction that is not finite (nan or inf).")
+        expect(len(set(got)) > 1, f"{call} predicted the same value for every DNA: a ranking needs them to differ.")
+        ours, baseline = tau(got, truth), tau(params, truth)
+        said = f"{call}: Kendall's τ between your predictions and the true accuracies is {ours:.3f}"
+        if ours < 0:
+            raise Wrong(f"{said}, below 0: higher predictions should mean higher accuracy.")
+        if ours <= baseline:
+            raise Wrong(
+                f"{said}, not above the #params baseline's {baseline:.3f} (a bigger network is better). Your "
+                "predictor needs to know more than the one-hot alone tells it from 50 examples."
+            )
+        if ours < THRESHOLD:
+            raise Wrong(
+                f"{said}: above #params ({baseline:.3f}), but below {THRESHOLD}. Which architectures are certainly "
+                "bad, whatever else they contain? And does *where* an op sits matter as much as *how many* of it?"
+            )
+
+
+def _check_pick_to_train(answer, seed):
+    rng = random.Random(seed)
+    cases = [([[0, 1], [1, 1], [0, 0]], [0.5, 0.9, 0.5], [], 2), ([[0, 1]], [0.3], [[0, 1]], 1)]
+    for _ in range(50):
+        n_ops, positions = rng.randrange(2, 5), rng.randrange(1, 4)
+        draw = lambda: [rng.randrange(n_ops) for _ in range(positions)]  # noqa: E731
+        candidates = [draw() for _ in range(rng.randrange(1, 20))]  # random draws: repeats happen
+        grid = rng.choice([None, 3, 10])
+        score = {tuple(c): (rng.randrange(grid) / grid if grid else rng.random()) for c in candidates}
+        trained = [draw() for _ in range(rng.randrange(0, 8))]
+        cases.append((candidates, [score[tuple(c)] for c in candidates], trained, rng.randrange(1, 8)))
+    calls = [([list(c) for c in cs], list(p), [list(t) for t in ts], k) for cs, p, ts, k in cases]
+    for (candidates, predicted, trained, k), got in zip(cases, answer.each(calls)):
+        call = f"`pick_to_train(candidates, predicted, trained, k={k})` with {len(candidates)} candidates"
+        want = REFERENCE.pick_to_train(candidates, predicted, trained, k)
+        expect(
+            is_sequence(got) and all(is_sequence(d) for d in got),
+            f"{call} returned `{show(got)}`; return a list of DNAs.",
+        )
+        got = [as_list(d) for d in got]
+        if got == want:
+            continue
+        score = {tuple(c): p for c, p in zip(candidates, predicted)}
+        hint = ""
+        old = next((d for d in got if d in trained), None)
+        twice = next((d for i, d in enumerate(got) if d in got[:i]), None)
+        if old is not None:
+            hint = f" `{old}` is already trained: train something new."
+        elif twice is not None:
+            hint = f" `{twice}` is in it twice: the candidates are random draws and can repeat; train each DNA once."
+        elif any(tuple(d) not in score for d in got):
+            hint = " Return candidates only."
+        elif len(got) != len(want):
+            hint = f" Return k DNAs, or every new candidate when there are fewer than k ({len(want)} here)."
+        elif sorted(score[tuple(d)] for d in got) == sorted(score[tuple(w)] for w in want):
+            hint = (
+                " Same predictions, other DNAs or order: best predicted first, and on a tie the candidate listed first."
+            )
+        elif sum(score[tuple(d)] for d in got) < sum(score[tuple(w)] for w in want) and got == sorted(
+            got, key=lambda d: score[tuple(d)]
+        ):
+            hint = " Those have the *lowest* predictions: train the highest."
+        raise Wrong(f"{call} returned `{show(got)}`, expected `{show(want)}`.{hint}")
+
+
+QUESTIONS = [
+    Question(
+        assignment=PREDICTOR,
+        number=1,
+        name="one_hot",
+        title="A DNA as features: the one-hot encoding",
+        points=2,
+        test=_check_one_hot,
+        hint_text="Start each row as `[0] * (len(dna) * n_ops)`, then set one column per position. Which column "
+        "belongs to position 2 and op 1 when there are 5 ops?",
+    ),
+    Question(
+        assignment=PREDICTOR,
+        number=2,
+        name="fit_predict",
+        title="A predictor that beats #params from 50 trained architectures",
+        points=4,
+        test=_check_fit_predict,
+        hint_text="With 50 examples and 20 one-hot columns, a model learns little about each column. Add a few "
+        "features that say what you already know about these chains (lesson 01: what does `zero` do to the "
+        "output?), keep the model simple (a ridge regression, or a small MLP with a fixed seed), and measure τ on a "
+        "draw of your own before you check.",
+    ),
+    Question(
+        assignment=PREDICTOR,
+        number=3,
+        name="pick_to_train",
+        title="The step of a predictor-guided search",
+        points=2,
+        test=_check_pick_to_train,
+        hint_text="Sort the candidates' indices by their prediction (a stable sort keeps ties in order), then walk "
+        "down the list keeping a set of what is trained or already picked.",
+    ),
+]

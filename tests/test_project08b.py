@@ -1,0 +1,147 @@
+"""Project 08b (a neural predictor): the milestones' checks (references pass, the graded predictor's draw is fixed
+and its bar is met with margin, typical wrong answers are told what is wrong, answers written another way pass) and
+the notebook's shape."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from nanonas import predictors
+from nanonas.bench import NanoBench
+from nanonas.exercises import lesson08b, questions
+from nanonas.exercises.question import CORRECT, INCORRECT, NOT_ATTEMPTED
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def verdict(name, fn):
+    q = next(q for q in questions("08b_neural_predictor") if q.name == name)
+    return q.bind({name: fn}).verdict()
+
+
+def _ridge(features):
+    def fit_predict(train_dnas, train_scores, test_dnas):
+        model = predictors.Ridge().fit(features(train_dnas), np.asarray(train_scores))
+        return model.predict(features(test_dnas)).tolist()
+
+    return fit_predict
+
+
+one_hot = lambda dnas: predictors.one_hot(dnas, 5)  # noqa: E731
+PARAMS = {tuple(r["dna"]): r["params"] for r in NanoBench.load("digits")}  # the same networks in both tables
+
+
+def test_the_graded_draw_is_fixed_and_the_reference_clears_the_bar_with_margin():
+    for table in lesson08b.TABLES:
+        train, scores, test, truth, params = lesson08b.held_out(table)
+        assert len(train) == lesson08b.TRAIN_SIZE and len(test) == 625 - lesson08b.TRAIN_SIZE
+        assert not {tuple(d) for d in train} & {tuple(d) for d in test}, "held out means unseen"
+        lesson08b.held_out.cache_clear()
+        assert lesson08b.held_out(table)[:2] == (train, scores), "the same draw every time"
+        ours = lesson08b.tau(lesson08b.REFERENCE.fit_predict(train, scores, test), truth)
+        assert ours >= lesson08b.THRESHOLD + 0.05 and lesson08b.tau(params, truth) < lesson08b.THRESHOLD - 0.1
+
+
+def test_a_one_hot_ridge_beats_params_but_not_the_bar():
+    """The bar is set where the project says: above #params, and above what the one-hot alone gets from 50."""
+    v = verdict("fit_predict", _ridge(one_hot))
+    assert v.status == INCORRECT and "above #params" in v.feedback and "*how many*" in v.feedback, v.feedback
+
+
+def _mlp_on_knowledge(train_dnas, train_scores, test_dnas):
+    """Another correct answer: a small torch MLP, seeded, on dead + op counts + one-hot."""
+
+    def features(dnas):
+        D = np.asarray(dnas)
+        dead = (D == 4).any(1, keepdims=True)
+        counts = np.stack([(D == op).sum(1) for op in range(4)], 1) * ~dead
+        return torch.tensor(np.hstack([dead, counts]), dtype=torch.float32)
+
+    torch.manual_seed(0)
+    X, y = features(train_dnas), torch.tensor(train_scores, dtype=torch.float32)
+    mean, std = X.mean(0), X.std(0).clamp_min(1e-6)
+    net = torch.nn.Sequential(torch.nn.Linear(X.shape[1], 32), torch.nn.ReLU(), torch.nn.Linear(32, 1))
+    opt = torch.optim.Adam(net.parameters(), lr=0.01)
+    for _ in range(300):
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(net((X - mean) / std).squeeze(1), (y - y.mean()) / y.std()).backward()
+        opt.step()
+    with torch.no_grad():
+        return net((features(test_dnas) - mean) / std).squeeze(1).tolist()
+
+
+def test_answers_written_another_way_pass():
+    assert verdict("fit_predict", _mlp_on_knowledge).status == CORRECT
+    tuples = lambda dnas, n_ops: [tuple(r) for r in predictors.one_hot(dnas, n_ops).astype(int).tolist()]  # noqa: E731
+    assert verdict("one_hot", tuples).status == CORRECT
+    assert verdict("one_hot", lambda dnas, n_ops: torch.tensor(predictors.one_hot(dnas, n_ops)).tolist()).correct
+
+    def pick_to_train(candidates, predicted, trained, k):
+        order = np.argsort(-np.asarray(predicted, dtype=float), kind="stable")
+        new = dict.fromkeys(tuple(candidates[i]) for i in order if list(candidates[i]) not in trained)
+        return [list(d) for d in list(new)[:k]]
+
+    assert verdict("pick_to_train", pick_to_train).status == CORRECT
+
+
+def _op_major(dnas, n_ops):
+    return [[int(d[i % len(d)] == i // len(d)) for i in range(len(d) * n_ops)] for d in dnas]
+
+
+def _pick(candidates, predicted, trained, k, drop=True, once=True, reverse=True, stable=True):
+    ranked = sorted(range(len(candidates)), key=lambda i: predicted[i], reverse=reverse)
+    if not stable:
+        ranked = sorted(range(len(candidates)), key=lambda i: predicted[i])[::-1]
+    picked = []
+    for i in ranked:
+        c = list(candidates[i])
+        if (drop and c in trained) or (once and c in picked):
+            continue
+        picked.append(c)
+    return picked[:k]
+
+
+WRONG = [
+    ("one_hot", _op_major, "op-major"),
+    ("one_hot", lambda dnas, n_ops: predictors.one_hot(dnas, n_ops), "numpy array"),
+    ("one_hot", lambda dnas, n_ops: [[int(i == op) for op in d for i in range(n_ops)][:-1] for d in dnas], "columns"),
+    ("fit_predict", lambda train, scores, test: [0.5] * len(test), "same value"),
+    ("fit_predict", lambda train, scores, test: [PARAMS[tuple(d)] for d in test], "not above the #params"),
+    ("fit_predict", lambda train, scores, test: [0.5, 0.6] * 3, "one per test DNA"),
+    ("fit_predict", lambda *a: [-x for x in _ridge(lambda d: predictors.features(d, 5))(*a)], "below 0"),
+    ("fit_predict", lambda train, scores, test: np.zeros(len(test)), "numpy array"),
+    ("pick_to_train", lambda *a: _pick(*a, drop=False), "already trained"),
+    ("pick_to_train", lambda *a: _pick(*a, once=False), "twice"),
+    ("pick_to_train", lambda *a: _pick(*a, reverse=False), "*lowest*"),
+    ("pick_to_train", lambda *a: _pick(*a, stable=False), "on a tie the candidate listed first"),
+    ("pick_to_train", lambda *a: _pick(*a)[: max(1, a[-1] - 1)], "Return k DNAs"),
+]
+
+
+@pytest.mark.parametrize("name, fn, words", WRONG, ids=[f"{w[0]}-{i}" for i, w in enumerate(WRONG)])
+def test_wrong_answers_are_told_what_is_wrong(name, fn, words):
+    v = verdict(name, fn)
+    assert v.status == INCORRECT and v.points == 0 and words in v.feedback, v.feedback
+
+
+def test_not_attempted_is_not_wrong():
+    def stub(*args):
+        raise NotImplementedError()
+
+    assert all(verdict(q.name, stub).status == NOT_ATTEMPTED for q in questions("08b_neural_predictor"))
+
+
+NOTEBOOK = ROOT / "notebooks" / "08b_neural_predictor.ipynb"
+
+
+def test_the_project_has_the_course_shape():
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    text = ["".join(c["source"]) for c in cells]
+    assert cells[1]["cell_type"] == "code" and "Setup" in text[1] and "on a 2-core" in text[1]
+    assert "FULL_RUN = False" in text[1], "one visible switch for the bigger run"
+    assert any("You will be able to" in t for t in text) and "What you learned" in text[-1]
+    assert "exercises/08b_neural_predictor.ipynb" in text[-1] and any("Rubric" in t for t in text)
+    assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code"), "committed without outputs"
