@@ -22,6 +22,7 @@ ASSIGNMENTS = {  # assignment (the lesson's notebook name) -> module with its qu
     "07c_hardware_aware": "lesson07c",
     "08a_progressive": "lesson08a",
     "08b_neural_predictor": "lesson08b",
+    "08c_cell_supernet": "lesson08c",
 }
 
 
