@@ -164,8 +164,8 @@ QUESTIONS = [
         title="A DNA as features: the one-hot encoding",
         points=2,
         test=_check_one_hot,
-        hint_text="Start each row as `[0] * (len(dna) * n_ops)`, then set one column per position. Which column "
-        "belongs to position 2 and op 1 when there are 5 ops?",
+        hint_text="Each row starts as all zeros, one column per (position, op) pair, and gets exactly one 1 per "
+        "position. Which column belongs to position 2 and op 1 when there are 5 ops?",
     ),
     Question(
         assignment=PREDICTOR,
