@@ -125,6 +125,7 @@ WRONG = [
     ("perturbation_choice", _set_zero_to_one, "in place"),
     ("parameter_free_share", lambda d, free=(2, 3, 4): [sum(op in free for op in c) for c in d], "counts"),
     ("parameter_free_share", lambda d, free=(2, 3, 4): [100 * sum(op in free for op in c) / 6 for c in d], "percent"),
+    ("parameter_free_share", lambda d, free=(2, 3, 4): [sum(op in free for op in c) / 6 for c in d], "len(dna)"),
     ("parameter_free_share", lambda d, free=(2, 3, 4): [len(set(c) & set(free)) / len(c) for c in d], "distinct"),
     ("parameter_free_share", lambda d, free=(2, 3, 4): [sum(op not in free for op in c) / len(c) for c in d], "*with*"),
     ("parameter_free_share", lambda d, free=(2, 3, 4): [sum(op > 1 for op in c) / len(c) for c in d], "the argument"),
@@ -135,6 +136,7 @@ WRONG = [
     ("rank_agreement", _pearson, "Pearson"),
     ("rank_agreement", lambda a, b: -_tau_b(a, b), "sign is flipped"),
     ("rank_agreement", lambda a, b: (_tau_b(a, b), 0.05), "only the statistic"),
+    ("rank_agreement", lambda a, b: __import__("scipy.stats").stats.kendalltau(a, b), "`.statistic`"),
 ]
 
 

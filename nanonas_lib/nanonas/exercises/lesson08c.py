@@ -13,6 +13,7 @@ import random
 from ..cells import EDGES, NODES, is_live
 from ..core import OPERATIONS
 from .question import Question, Wrong, as_list, expect, is_sequence, show
+from .remote import Opaque
 
 SUPERNET = "08c_cell_supernet"
 OPS = list(OPERATIONS)
@@ -374,6 +375,10 @@ SHARE_MISTAKES = [
         " Count edges, not distinct ops: two `skip` edges are two parameter-free edges.",
     ),
     (lambda d, free: [_share(c, (2, 3, 4)) for c in d], " It uses (2, 3, 4) whatever `free` is: use the argument."),
+    (
+        lambda d, free: [sum(op in free for op in c) / 6 for c in d],
+        " Divide by each cell's own number of edges, `len(dna)`: the check also sends DNAs of other lengths.",
+    ),
 ]
 
 
@@ -491,6 +496,8 @@ def _check_rank_agreement(answer, seed):
         call = f"`rank_agreement({show(a, 60)}, {show(b, 60)})`"
         if is_sequence(got, 2) and _close(got[0], _scipy("kendalltau", a, b), 1e-6):
             raise Wrong(f"{call} returned `{show(got)}`: return only the statistic, tau, as one number.")
+        if isinstance(got, Opaque) and "Result" in got.type_name:
+            raise Wrong(f"{call} returned scipy's result object: return its `.statistic`, one number.")
         expect(_is_number(got), f"{call} returned `{show(got)}`; return a number in [-1, 1].")
         answers.append(got)
     for i, ((a, b), got) in enumerate(zip(cases, answers)):
