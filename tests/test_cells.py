@@ -161,6 +161,11 @@ def test_a_cell_table_builds_resumes_and_loads(tmp_path, data):
     with pytest.raises(ValueError, match="space"):
         bench.check_task(Task(small(data), positions=6, epochs=1))  # a chain search cannot use a cell table
     bench.check_task(Task(small(data), positions=6, epochs=1, build_model=build_cell))
+    build(out, dataset=small(data), space="cell", seeds=[0, 1], epochs=1, progress=False)  # resume: a seed more
+    again = NanoBench.load(out)
+    assert len(again) == 2 and again.meta["runs"] == 4, "a resumed cell table trains its own sample, not the space"
+    with pytest.raises(ValueError, match="a cell space has 15,625 architectures: give architectures="):
+        build(tmp_path / "whole", dataset=small(data), space="cell", seeds=[0], epochs=1, progress=False)
     with pytest.raises(ValueError, match="a cell has 6 edges"):
         build(tmp_path / "x", dataset=small(data), space="cell", positions=4, architectures=first, progress=False)
     with pytest.raises(ValueError, match="unknown space 'dag'; choose one of: chain, cell"):

@@ -307,6 +307,13 @@ def build(
             raise ValueError(f"{out} holds a table built with {was}; build this one into another folder (out=...)")
     out.mkdir(parents=True, exist_ok=True)
     space_dnas = [list(d) for d in itertools.product(range(len(ops)), repeat=positions)]
+    if architectures is None and space != "chain":  # a sample of a big space: what was asked for before, or say so
+        if not previous.get("sample"):
+            raise ValueError(
+                f"a {space} space has {len(space_dnas):,} architectures: give architectures= (a sample, e.g. "
+                f"cells.stratified_sample(45); on the command line --sample 45)"
+            )
+        architectures = [[int(i) for i in key.split("-")] for key in previous["sample"]]
     wanted = space_dnas if architectures is None else [list(d) for d in architectures]
     if any(len(d) != positions or not all(isinstance(i, int) and 0 <= i < len(ops) for i in d) for d in wanted):
         raise ValueError(f"architectures must be DNAs of {positions} op indices in 0..{len(ops) - 1}")
