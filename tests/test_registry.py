@@ -97,3 +97,11 @@ def test_an_added_op_gets_a_colour_in_every_figure():
         assert any(getattr(t, "name", None) == "avgpool" for t in figure.data)
     finally:
         del OPERATIONS["avgpool"]
+
+
+def test_a_space_of_one_op_is_refused_before_any_search():
+    from nanonas import nano_nas
+    from nanonas.bench import using_ops
+
+    with using_ops({"skip": OPERATIONS["skip"]}), pytest.raises(ValueError, match="at least 2 ops in OPERATIONS"):
+        nano_nas("evolution", evaluator=lambda dna: 0.5, population_size=4, generations=1)

@@ -66,6 +66,8 @@ def check_options(strategy: Strategy, options: dict) -> tuple[dict, dict]:
         allowed = ", ".join([*own, *COMMON])
         raise ValueError(f"{strategy.name} does not take {', '.join(unknown)}; it takes: {allowed}")
     common = {k: options.get(k, v) for k, v in COMMON.items()}
+    if len(OPERATIONS) < 2:  # one op, one architecture: nothing to search (and no other op to mutate to)
+        raise ValueError(f"a search needs at least 2 ops in OPERATIONS; it holds {list(OPERATIONS)}")
     own = {k: check_option(k, options.get(k, v), v) for k, v in own.items()}
     for name in ("train_epochs", "channels", "positions", "download", "progress"):
         check_option(name, common[name], COMMON[name])
