@@ -66,6 +66,7 @@ WRONG = [
     ("regret_at", lambda h, b, t: t[tuple(_pick(h, b))], "true accuracy of the pick"),
     ("regret_at", lambda h, b, t: t[tuple(_pick(h, b))] - max(t.values()), "sign is flipped"),
     ("regret_at", lambda h, b, t: max(t.values()) - t[tuple(_pick(h, b, lambda p: t[tuple(p[0])]))], "*true* accuracy"),
+    ("regret_at", lambda h, b, t: max(t.values()) - max(s for _, s in h[:b]), "best *score* seen"),
     ("regret_at", lambda h, b, t: max(t.values()) - t[tuple(_pick(h, len(h)))], "first `budget`"),
     ("regret_at", lambda h, b, t: max(t.values()) - t[tuple(_pick(h[:b][::-1], b))], "evaluated first"),
 ]

@@ -199,6 +199,11 @@ def _check_regret_at(answer, seed):
                 " You picked by the *true* accuracy: a search only knows the scores it saw, so it returns the DNA with "
                 "the best score in the history."
             )
+        elif _close(got, max(truth.values()) - max(score for _, score in seen)):
+            hint = (
+                " You took the best *score* seen (one noisy training seed) as the pick's accuracy: the regret uses the"
+                " pick's *true* accuracy, `truth[tuple(dna)]`."
+            )
         elif _close(got, _regret(history, len(history), truth)):
             hint = " Only the first `budget` evaluations count: that is what the search had seen by then."
         elif _close(got, _regret(history, budget, truth, max(reversed(seen), key=lambda pair: pair[1])[0])):
