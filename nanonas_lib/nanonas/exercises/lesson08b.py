@@ -124,7 +124,11 @@ def _check_pick_to_train(answer, seed):
         cases.append((candidates, [score[tuple(c)] for c in candidates], trained, rng.randrange(1, 8)))
     calls = [([list(c) for c in cs], list(p), [list(t) for t in ts], k) for cs, p, ts, k in cases]
     for (candidates, predicted, trained, k), got in zip(cases, answer.each(calls)):
-        call = f"`pick_to_train(candidates, predicted, trained, k={k})` with {len(candidates)} candidates"
+        if len(candidates) <= 4:  # small enough to show whole: the learner can redo it by hand
+            shown = [list(c) for c in candidates], [float(f"{v:.6g}") for v in predicted], [list(t) for t in trained]
+            call = f"`pick_to_train({shown[0]}, {shown[1]}, trained={shown[2]}, k={k})`"
+        else:
+            call = f"`pick_to_train(candidates, predicted, trained, k={k})` with {len(candidates)} candidates"
         want = REFERENCE.pick_to_train(candidates, predicted, trained, k)
         expect(
             is_sequence(got) and all(is_sequence(d) for d in got),
