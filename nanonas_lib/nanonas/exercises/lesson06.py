@@ -12,6 +12,8 @@ from fractions import Fraction
 
 from ..bench import NanoBench
 from .question import Question, Wrong, expect, is_sequence, show
+from .question import close as _close
+from .question import is_number as _is_number
 from .question import reference as _reference
 
 GROW, VISUALISE, COMPARE = "06a_grow_the_space", "06b_visualise_results", "06c_compare_searches"  # the 3 projects
@@ -29,14 +31,6 @@ def _random_records(rng, n_ops, positions, n=None, grid=None):
         space = rng.sample(space, min(n, len(space)))
     score = (lambda: rng.randrange(grid) / grid) if grid else rng.random
     return [{"dna": dna, "val_accuracy": score()} for dna in space]
-
-
-def _is_number(x):
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
-def _close(a, b, tol=1e-9):
-    return _is_number(a) and math.isclose(a, b, rel_tol=tol, abs_tol=tol)
 
 
 # -- Part 1: grow the space

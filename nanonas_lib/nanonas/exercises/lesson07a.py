@@ -12,14 +12,11 @@ import random
 from .. import pareto
 from ..bench import NanoBench
 from .question import Question, Wrong, as_list, expect, is_sequence, show
+from .question import is_number as _is_number
 from .question import reference as _reference
 
 ASSIGNMENT = "07a_multi_objective"
 REFERENCE = _reference(ASSIGNMENT)  # the solutions, read from solutions/07a_multi_objective.ipynb
-
-
-def _is_number(x):
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
 def _grid_points(rng, n, dims=2, grid=4):

@@ -5,7 +5,6 @@ the checks build their cases from the two shipped tables (digits, digits_variati
 ties, and compare with the reference solutions in solutions/07b_transfer.ipynb.
 """
 
-import math
 import random
 from functools import lru_cache
 
@@ -13,6 +12,8 @@ from scipy.stats import kendalltau
 
 from ..bench import NanoBench
 from .question import Question, Wrong, as_list, expect, is_sequence, show
+from .question import close as _close
+from .question import is_number as _is_number
 from .question import reference as _reference
 
 TRANSFER = "07b_transfer"
@@ -41,14 +42,6 @@ def _random_pair(rng):
 
 def _copy(records):
     return [{"dna": list(r["dna"]), "val_accuracy": r["val_accuracy"]} for r in records]
-
-
-def _is_number(x):
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
-def _close(a, b, tol=1e-9):
-    return _is_number(a) and math.isclose(a, b, rel_tol=tol, abs_tol=tol)
 
 
 def _pair_cases(seed, n=40):

@@ -4,22 +4,15 @@ Every answer takes plain data: a table is {"stem": ms, "ops": [ms per op index],
 numbers. The checks build random tables and latencies, and compare with scipy and with the reference solutions.
 """
 
-import math
 import random
 
 from .question import Question, Wrong, as_list, expect, is_sequence, show
+from .question import close as _close
+from .question import is_number as _is_number
 from .question import reference as _reference
 
 HARDWARE = "07c_hardware_aware"
 REFERENCE = _reference(HARDWARE)  # from solutions/07c_hardware_aware.ipynb
-
-
-def _is_number(x):
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
-def _close(a, b, tol=1e-9):
-    return _is_number(a) and math.isclose(a, b, rel_tol=tol, abs_tol=tol)
 
 
 def _random_table(rng, n_ops):

@@ -8,25 +8,18 @@ compare with the reference solutions in solutions/08a_progressive.ipynb.
 """
 
 import itertools
-import math
 import random
 from functools import lru_cache
 
 from ..bench import NanoBench
 from .question import Question, Wrong, as_list, expect, is_sequence, show
+from .question import close as _close
+from .question import is_number as _is_number
 from .question import reference as _reference
 from .remote import Lookup
 
 PROGRESSIVE = "08a_progressive"
 REFERENCE = _reference(PROGRESSIVE)  # from solutions/08a_progressive.ipynb
-
-
-def _is_number(x):
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
-def _close(a, b, tol=1e-9):
-    return _is_number(a) and math.isclose(a, b, rel_tol=tol, abs_tol=tol)
 
 
 def _dnas(value):

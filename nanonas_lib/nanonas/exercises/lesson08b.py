@@ -15,6 +15,7 @@ from scipy.stats import kendalltau
 
 from ..bench import NanoBench
 from .question import Question, Wrong, as_list, expect, is_sequence, show
+from .question import is_number as _is_number
 from .question import reference as _reference
 from .remote import Opaque
 
@@ -23,10 +24,6 @@ REFERENCE = _reference(PREDICTOR)  # from solutions/08b_neural_predictor.ipynb
 TRAIN_SIZE = 50  # the fixed N of the graded predictor
 THRESHOLD = 0.65  # Kendall's tau to reach on the held-out architectures of each table (the reference: 0.70+)
 TABLES = ("digits", "digits_variations")
-
-
-def _is_number(x):
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
 def _numpy_hint(got):

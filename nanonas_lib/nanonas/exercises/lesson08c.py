@@ -13,20 +13,14 @@ import random
 from ..cells import EDGES, NODES, is_live
 from ..core import OPERATIONS
 from .question import Question, Wrong, as_list, expect, is_sequence, show
+from .question import close as _close
+from .question import is_number as _is_number
 from .remote import Opaque
 
 SUPERNET = "08c_cell_supernet"
 OPS = list(OPERATIONS)
 ZERO = OPS.index("zero")
 LEXICAL = sorted(EDGES)  # (0,1), (0,2), (0,3), (1,2), (1,3), (2,3): the edges in the wrong order
-
-
-def _is_number(x):
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
-def _close(a, b, tol=1e-9):
-    return _is_number(a) and math.isclose(a, b, rel_tol=tol, abs_tol=tol)
 
 
 def _all_close(got, want, tol=1e-9):

@@ -8,6 +8,7 @@ wrong. Checks test behaviour — properties, edge cases, the library's own imple
 """
 
 import html
+import math
 import os
 import re
 import threading
@@ -59,6 +60,16 @@ def as_list(value):
     """`value` as a list when it is a list or a tuple (the container does not matter); anything else unchanged, so
     that comparing it with a list fails."""
     return list(value) if type(value) in SEQUENCES else value
+
+
+def is_number(value) -> bool:
+    """An int or a float, not a bool (to Python `True` is an int; it is never a number these tasks ask for)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def close(a, b, tol=1e-9) -> bool:
+    """Whether `a` is a number within `tol` of `b` (relative or absolute, whichever is looser)."""
+    return is_number(a) and math.isclose(a, b, rel_tol=tol, abs_tol=tol)
 
 
 def is_sequence(value, length: int | None = None) -> bool:
