@@ -147,13 +147,9 @@ def test_archive_curve_and_front_found_on_a_known_order():
     assert script.front_found([[4, 4, 4, 4]], bench) == 0.0  # all zero: on no front
 
 
-def test_the_project_has_the_course_shape():
+def test_optuna_stays_in_its_benchmark_and_one_switch_trains_for_real():
     cells = json.loads(NOTEBOOK.read_text())["cells"]
     text = ["".join(c["source"]) for c in cells]
     code = "\n".join(t for c, t in zip(cells, text) if c["cell_type"] == "code")
-    assert cells[1]["cell_type"] == "code" and "Setup" in text[1] and "on a 2-core" in text[1]
     assert "FULL_RUN = False" in text[1], "the default run looks up the table; one switch trains for real"
-    assert any("You will be able to" in t for t in text) and "What you learned" in text[-1]
-    assert "exercises/07a_multi_objective.ipynb" in text[-1] and any("Rubric" in t for t in text)
-    assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code"), "committed without outputs"
     assert "import optuna" not in code and "benchmarks/optuna_nsga2.py" in "\n".join(text), "optuna: file only"

@@ -88,12 +88,7 @@ def test_the_milestones_are_worth_six_points_with_hints():
     assert [q.points for q in qs] == [1, 1, 2, 2] and all(q.hint_text for q in qs)
 
 
-def test_the_project_has_the_course_shape():
+def test_every_architecture_is_one_parameter_away():
     cells = json.loads(NOTEBOOK.read_text())["cells"]
-    text = ["".join(c["source"]) for c in cells]
-    assert cells[1]["cell_type"] == "code" and "Setup" in text[1] and "on a 2-core" in text[1]
-    assert any("You will be able to" in t for t in text) and "What you learned" in text[-1]
-    assert f"exercises/{NOTEBOOK.name}" in text[-1] and any("Rubric" in t for t in text), "milestones and a rubric"
-    assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code"), "committed without outputs"
-    code = "\n".join(t for c, t in zip(cells, text) if c["cell_type"] == "code")
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
     assert "SAMPLE = " in code and "# 625" in code, "the full 625 is one parameter away"

@@ -1,7 +1,6 @@
 """Project 08a (progressive NAS): the milestones' checks (references pass, typical wrong answers are told what is
-wrong, answers written another way pass) and the notebook's shape."""
+wrong, answers written another way pass); the notebook's shape is tested with every project's (test_projects06.py)."""
 
-import json
 from pathlib import Path
 
 import pytest
@@ -113,16 +112,3 @@ def test_not_attempted_is_not_wrong():
         raise NotImplementedError()
 
     assert all(verdict(q.name, stub).status == NOT_ATTEMPTED for q in questions("08a_progressive"))
-
-
-NOTEBOOK = ROOT / "notebooks" / "08a_progressive.ipynb"
-
-
-def test_the_project_has_the_course_shape():
-    cells = json.loads(NOTEBOOK.read_text())["cells"]
-    text = ["".join(c["source"]) for c in cells]
-    assert cells[1]["cell_type"] == "code" and "Setup" in text[1] and "on a 2-core" in text[1]
-    assert "FULL_RUN = False" in text[1], "one visible switch for the bigger run"
-    assert any("You will be able to" in t for t in text) and "What you learned" in text[-1]
-    assert "exercises/08a_progressive.ipynb" in text[-1] and any("Rubric" in t for t in text), "milestones, a rubric"
-    assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code"), "committed without outputs"

@@ -2,7 +2,6 @@
 and its bar is met with margin, typical wrong answers are told what is wrong, answers written another way pass) and
 the notebook's shape."""
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -132,16 +131,3 @@ def test_not_attempted_is_not_wrong():
         raise NotImplementedError()
 
     assert all(verdict(q.name, stub).status == NOT_ATTEMPTED for q in questions("08b_neural_predictor"))
-
-
-NOTEBOOK = ROOT / "notebooks" / "08b_neural_predictor.ipynb"
-
-
-def test_the_project_has_the_course_shape():
-    cells = json.loads(NOTEBOOK.read_text())["cells"]
-    text = ["".join(c["source"]) for c in cells]
-    assert cells[1]["cell_type"] == "code" and "Setup" in text[1] and "on a 2-core" in text[1]
-    assert "FULL_RUN = False" in text[1], "one visible switch for the bigger run"
-    assert any("You will be able to" in t for t in text) and "What you learned" in text[-1]
-    assert "exercises/08b_neural_predictor.ipynb" in text[-1] and any("Rubric" in t for t in text)
-    assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code"), "committed without outputs"
