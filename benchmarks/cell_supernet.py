@@ -115,7 +115,7 @@ def run_oneshot(seeds) -> None:
 
 def run_proxies() -> None:
     data, sample = load_dataset(DATASET), cells.stratified_sample(PER_STRATUM)
-    names = [n for n in proxies.PROXIES]
+    names = list(proxies.PROXIES)
     rows = [{"dna": dna, **proxies.score(dna, data, names, build=cells.build_cell)} for dna in sample]
     save("cell_proxies.json", {"meta": {"dataset": DATASET, "proxies": names}, "rows": rows})
 
