@@ -42,7 +42,7 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", default=str(RESULTS), help="the results page (markdown)")
     args = parser.parse_args(argv)
-    from nanonas.exercises import assignment_name
+    from course import assignment_name
 
     lesson = assignment_name(args.assignment)
     kinds = [

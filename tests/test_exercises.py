@@ -15,8 +15,7 @@ import nbformat
 import pytest
 import torch
 
-from nanonas import cli
-from nanonas.exercises import (
+from course import (
     ASSIGNMENTS,
     CORRECT,
     INCORRECT,
@@ -30,7 +29,8 @@ from nanonas.exercises import (
     lesson05,
     questions,
 )
-from nanonas.exercises.question import CODE_SPAN, Feedback, Question, reference
+from course.question import CODE_SPAN, Feedback, Question, reference
+from nanonas import cli
 from tests.test_notebooks import ROOT
 
 LESSONS = list(ASSIGNMENTS)
@@ -106,7 +106,7 @@ def test_notebooks_carry_nbgrader_metadata(lesson):
 
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_references_pass_their_checks(lesson):
-    module = importlib.import_module(f"nanonas.exercises.{ASSIGNMENTS[lesson]}")
+    module = importlib.import_module(f"course.{ASSIGNMENTS[lesson]}")
     verdicts = [q.verdict() for q in bind(lesson, reference(lesson)._load())]
     assert [v.status for v in verdicts] == [CORRECT] * len(verdicts), [v.feedback for v in verdicts]
     assert [v.points for v in verdicts] == [q.points for q in module.QUESTIONS]
@@ -454,7 +454,7 @@ def test_unreadable_submission_and_the_csv(graded):
 
 
 def test_an_assignment_can_be_named_by_a_unique_prefix(capsys):
-    from nanonas.exercises import assignment_name
+    from course import assignment_name
 
     assert assignment_name("03") == assignment_name("03_evo") == "03_evolution"
     assert [q.name for q in questions("05")] == ["dominates", "pareto_front_2d", "hypervolume", "best_under"]

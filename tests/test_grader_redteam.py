@@ -15,9 +15,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course import grading
+from course.sandbox import Sandbox
 from nanonas import cli
-from nanonas.exercises import grading
-from nanonas.exercises.sandbox import Sandbox
 from tests.test_notebooks import ROOT
 
 LESSON = "05_pareto_tradeoffs"
@@ -109,9 +109,9 @@ def _attacks(folder: Path, out: Path) -> dict:
     }
     patch = (
         "import builtins, math, random, numpy\n"
-        "import nanonas.exercises.question as question\n"
-        "from nanonas.exercises import lesson05\n"
-        "from nanonas.exercises.question import CORRECT, Verdict\n"
+        "import course.question as question\n"
+        "from course import lesson05\n"
+        "from course.question import CORRECT, Verdict\n"
         "question.Question.verdict = lambda self, *a, **k: Verdict(self.task, self.name, CORRECT, 99, 1, 'patched')\n"
         "question.expect = lambda *a, **k: None\n"
         "lesson05.expect = lambda *a, **k: None\n"
@@ -123,10 +123,10 @@ def _attacks(folder: Path, out: Path) -> dict:
         "globals().update({'q1': None})\n"
     )
     imported = {
-        "q1": "from nanonas.exercises.lesson05 import dominates",
-        "q2": "from nanonas.exercises.question import reference\n"
+        "q1": "from course.lesson05 import dominates",
+        "q2": "from course.question import reference\n"
         "pareto_front_2d = reference('05_pareto_tradeoffs').pareto_front_2d",
-        "q3": "import nanonas.exercises.lesson05 as m\nhypervolume = m.REFERENCE.hypervolume",
+        "q3": "import course.lesson05 as m\nhypervolume = m.REFERENCE.hypervolume",
         "q4": "import nbformat, glob\n"
         f"for path in glob.glob({str(ROOT)!r} + '/solutions/05_*.ipynb') + glob.glob('/*/*/solutions/05_*'):\n"
         "    for cell in nbformat.read(path, 4).cells:\n"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from course import questions
+from course.question import CORRECT, INCORRECT
 from nanonas.bench import NanoBench
-from nanonas.exercises import questions
-from nanonas.exercises.question import CORRECT, INCORRECT
 from nanonas.pareto import dominates, hypervolume_2d
 
 ROOT = Path(__file__).resolve().parents[1]

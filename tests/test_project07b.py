@@ -8,10 +8,10 @@ import pytest
 from scipy.stats import kendalltau
 
 import nanonas
+from course import questions
+from course.question import CORRECT, INCORRECT
 from nanonas import STRATEGIES
 from nanonas.core import Task
-from nanonas.exercises import questions
-from nanonas.exercises.question import CORRECT, INCORRECT
 from nanonas.fitness import Fitness
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from nanonas.exercises import questions
-from nanonas.exercises.question import CORRECT, INCORRECT
+from course import questions
+from course.question import CORRECT, INCORRECT
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "07c_hardware_aware.ipynb"

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from nanonas.exercises import questions
-from nanonas.exercises.question import CORRECT, INCORRECT, NOT_ATTEMPTED
+from course import questions
+from course.question import CORRECT, INCORRECT, NOT_ATTEMPTED
 from nanonas.strategies.progressive import expansions as library_expansions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +98,7 @@ def test_answers_written_another_way_pass():
 
 def test_the_reference_level_is_the_librarys():
     """Milestone 2's reference chooses what the library's progressive search trains, given the same scores."""
-    from nanonas.exercises.lesson08a import REFERENCE
+    from course.lesson08a import REFERENCE
 
     parents, trained = [[1, 3, 3, 3], [0, 3, 3, 3]], [[op, 3, 3, 3] for op in range(5)]
     predict = lambda dna: -sum(dna) % 3  # noqa: E731  (ties on purpose)

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from course import lesson08b, questions
+from course.question import CORRECT, INCORRECT, NOT_ATTEMPTED
 from nanonas import predictors
 from nanonas.bench import NanoBench
-from nanonas.exercises import lesson08b, questions
-from nanonas.exercises.question import CORRECT, INCORRECT, NOT_ATTEMPTED
 
 ROOT = Path(__file__).resolve().parents[1]
 

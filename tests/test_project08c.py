@@ -6,9 +6,9 @@ import math
 
 import pytest
 
+from course import questions
+from course.question import INCORRECT, NOT_ATTEMPTED
 from nanonas.cells import EDGES, is_live
-from nanonas.exercises import questions
-from nanonas.exercises.question import INCORRECT, NOT_ATTEMPTED
 from tests.test_exercises import _run_in_process
 from tests.test_notebooks import ROOT
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from course import questions
+from course.question import CORRECT, INCORRECT
 from nanonas.bench import NanoBench
-from nanonas.exercises import questions
-from nanonas.exercises.question import CORRECT, INCORRECT
 
 ROOT = Path(__file__).resolve().parents[1]
 GROWN = ROOT / "benchmarks" / "results" / "projects06_grown"
@@ -72,7 +72,7 @@ def test_answers_written_another_way_pass():
 
 def test_the_darts_budget_milestone_agrees_with_the_benchmark_and_the_notebook():
     """Milestone 4's reference, on the project's own numbers, gives the epochs the shipped DARTS runs trained for."""
-    from nanonas.exercises.question import reference
+    from course.question import reference
 
     cost = json.loads(DARTS_RESULTS.read_text())["cost"]
     supernet, candidate = cost["supernet_macs"], cost["mean_candidate_macs"]

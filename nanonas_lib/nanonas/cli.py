@@ -177,7 +177,7 @@ def _bench(args, parser) -> int:
 
 
 def _exercises(args, parser) -> int:
-    from .exercises import generate, grading
+    from course import generate, grading  # the course package, loaded only for these commands
 
     if args.command == "exercises":
         return generate.run(args)

@@ -3,8 +3,9 @@
 import math
 import random
 
-from .. import pareto
-from ..bench import NanoBench
+from nanonas import pareto
+from nanonas.bench import NanoBench
+
 from .question import Question, Wrong, as_list, expect, is_sequence, show
 from .question import reference as _reference
 

@@ -151,7 +151,7 @@ class Kernel:
         if notebook_fd is not None:
             os.write(notebook_fd, notebook)
             os.lseek(notebook_fd, 0, os.SEEK_SET)
-        inner = [sys.executable, "-m", "nanonas.exercises.runner"]
+        inner = [sys.executable, "-m", "course.runner"]
         argv, fds, args_fd = sandbox.command(inner, notebook_fd)
         env = None if sandbox.isolated else {**os.environ, "OMP_NUM_THREADS": "1", "NANONAS_GRADING": "1"}
         try:

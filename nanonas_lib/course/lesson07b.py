@@ -10,7 +10,8 @@ from functools import lru_cache
 
 from scipy.stats import kendalltau
 
-from ..bench import NanoBench
+from nanonas.bench import NanoBench
+
 from .question import Question, Wrong, as_list, expect, is_sequence, show
 from .question import close as _close
 from .question import is_number as _is_number

@@ -65,7 +65,7 @@ class Rng:
 
 @functools.cache
 def _bench():
-    from ..bench import NanoBench
+    from nanonas.bench import NanoBench
 
     return NanoBench.load()
 
@@ -242,7 +242,7 @@ def _text(value, limit=MESSAGE_LIMIT) -> str:
 def _probe(name: str):
     """A probe: a function of a lesson module, `_probe_*`, that the learner's side runs on the answer."""
     module, _, function = str(name).partition(":")
-    if not (module.startswith("nanonas.exercises.lesson") and function.startswith("_probe_")):
+    if not (module.startswith("course.lesson") and function.startswith("_probe_")):
         raise BadData(f"not a probe: {name!r}")
     return getattr(importlib.import_module(module), function)
 

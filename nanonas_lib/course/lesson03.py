@@ -4,8 +4,9 @@ import random
 import statistics
 from collections import deque
 
-from ..bench import NanoBench
-from ..core import random_dna
+from nanonas.bench import NanoBench
+from nanonas.core import random_dna
+
 from .question import Question, Wrong, as_list, expect, is_sequence, reference, show
 from .remote import Lookup, Rng
 

@@ -13,7 +13,8 @@ from functools import cache
 import numpy as np
 from scipy.stats import kendalltau
 
-from ..bench import NanoBench
+from nanonas.bench import NanoBench
+
 from .question import Question, Wrong, as_list, expect, is_sequence, show
 from .question import is_number as _is_number
 from .question import reference as _reference

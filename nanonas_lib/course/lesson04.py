@@ -5,7 +5,8 @@ import random
 import torch
 import torch.nn.functional as F
 
-from ..core import OPERATIONS, MixedOp, Network, derive
+from nanonas.core import OPERATIONS, MixedOp, Network, derive
+
 from .question import Question, Raised, Wrong, as_list, expect, is_sequence, reference, show
 
 OPS = list(OPERATIONS)

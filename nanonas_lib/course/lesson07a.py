@@ -9,8 +9,9 @@ with many ties, and compare with the reference solutions.
 import math
 import random
 
-from .. import pareto
-from ..bench import NanoBench
+from nanonas import pareto
+from nanonas.bench import NanoBench
+
 from .question import Question, Wrong, as_list, expect, is_sequence, show
 from .question import is_number as _is_number
 from .question import reference as _reference

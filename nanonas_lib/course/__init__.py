@@ -1,6 +1,6 @@
 """Graded exercises for lessons 01–05: the checks behind `q1.check()`, the exercise generator and the grader.
 
-In a notebook:  `from nanonas.exercises import bind;  q1, q2, q3, q4, q5 = bind("03_evolution", globals())`.
+In a notebook:  `from course import bind;  q1, q2, q3, q4, q5 = bind("03_evolution", globals())`.
 For a class:    `nanonas grade 03_evolution submissions/*.ipynb --out grades.csv`  (docs/teaching.md).
 """
 

@@ -6,7 +6,7 @@ indentation:
     # YOUR CODE HERE
     raise NotImplementedError()
 
-and every output is cleared. Run `nanonas exercises sync` (or `python -m nanonas.exercises.generate`) after
+and every output is cleared. Run `nanonas exercises sync` (or `python -m course.generate`) after
 editing a solution notebook; `nanonas exercises check` fails when exercises/ is out of date.
 """
 
@@ -73,7 +73,7 @@ def find_root(start=None) -> Path:
     for folder in (here, *here.parents):
         if (folder / "solutions").is_dir():
             return folder
-    return Path(__file__).resolve().parents[3]  # nanonas_lib/nanonas/exercises/generate.py -> the repository
+    return Path(__file__).resolve().parents[2]  # nanonas_lib/course/generate.py -> the repository
 
 
 def expected(root=None) -> dict[Path, str]:

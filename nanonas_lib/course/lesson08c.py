@@ -10,8 +10,9 @@ and scipy's `kendalltau`; the cases are random, with ties and edge cases.
 import math
 import random
 
-from ..cells import EDGES, NODES, is_live
-from ..core import OPERATIONS
+from nanonas.cells import EDGES, NODES, is_live
+from nanonas.core import OPERATIONS
+
 from .question import Question, Wrong, as_list, expect, is_sequence, show
 from .question import close as _close
 from .question import is_number as _is_number

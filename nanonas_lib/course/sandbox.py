@@ -49,7 +49,7 @@ class Limits:
 def _python_paths() -> list[str]:
     """What the sandbox must see to run this Python with nanonas: the installation and the packages."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    for package in ("nanonas", "nas_insights"):
+    for package in ("nanonas", "nas_insights", "course"):
         spec = importlib.util.find_spec(package)
         if spec and spec.submodule_search_locations:
             paths.add(str(Path(list(spec.submodule_search_locations)[0]).resolve()))

@@ -6,7 +6,8 @@ import numbers
 import torch
 from torch import nn
 
-from ..core import OPERATIONS, decode
+from nanonas.core import OPERATIONS, decode
+
 from .question import Question, Wrong, expect, reference, show
 
 ASSIGNMENT = "01_search_space"

@@ -10,7 +10,8 @@ import math
 import random
 from fractions import Fraction
 
-from ..bench import NanoBench
+from nanonas.bench import NanoBench
+
 from .question import Question, Wrong, expect, is_sequence, show
 from .question import close as _close
 from .question import is_number as _is_number

@@ -4,7 +4,8 @@ import copy
 import itertools
 import random
 
-from ..core import OPERATIONS, check_dna, decode
+from nanonas.core import OPERATIONS, check_dna, decode
+
 from .question import Question, Raised, Wrong, as_list, expect, is_sequence, reference, show
 from .remote import Rng
 
@@ -164,7 +165,7 @@ def _check_local_optima(answer, seed):
     space3 = list(itertools.product(range(len(OPS)), repeat=3))
     spaces.append(("a smooth landscape over 3 positions", {d: -sum((a - 2) ** 2 for a in d) for d in space3}))
     try:
-        from ..bench import NanoBench
+        from nanonas.bench import NanoBench
 
         bench = NanoBench.load()
         spaces.append(("NanoBench's mean validation accuracy", {tuple(r["dna"]): r["val_accuracy"] for r in bench}))

@@ -11,7 +11,8 @@ import itertools
 import random
 from functools import lru_cache
 
-from ..bench import NanoBench
+from nanonas.bench import NanoBench
+
 from .question import Question, Wrong, as_list, expect, is_sequence, show
 from .question import close as _close
 from .question import is_number as _is_number
