@@ -89,6 +89,16 @@ def test_bad_input(bench):
         bench.pareto_front(minimize=("speed",))
 
 
+def test_the_shipped_tables_by_space_are_the_folders_meta_says():
+    folders = {p.name: json.loads((p / META).read_text())["recipe"] for p in TABLES.iterdir() if (p / META).exists()}
+    for space in ("chain", "cell"):
+        assert NanoBench.tables(space) == sorted(n for n, r in folders.items() if r.get("space", "chain") == space)
+    assert NanoBench.tables() == sorted(folders) == sorted(NanoBench.tables("chain") + NanoBench.tables("cell"))
+    assert {"digits", "digits_variations"} <= set(NanoBench.tables("chain"))
+    with pytest.raises(ValueError, match="unknown space 'ring'; choose one of: chain, cell"):
+        NanoBench.tables("ring")
+
+
 def test_a_missing_or_corrupted_table_says_how_to_rebuild(tmp_path):
     with pytest.raises(ValueError, match="nanonas bench build"):
         NanoBench.load(tmp_path)

@@ -43,9 +43,15 @@ def dna_key(dna) -> str:
     return "-".join(map(str, dna))
 
 
-def tables() -> list[str]:
-    """The names of the tables that ship with nanonas (`NanoBench.load(name)` loads one)."""
-    return sorted(p.name for p in TABLES.iterdir() if (p / META).exists()) if TABLES.exists() else []
+def tables(space: str | None = None) -> list[str]:
+    """The names of the tables that ship with nanonas (`NanoBench.load(name)` loads one); `space='chain'` or
+    `'cell'` keeps those of one space (the chain tables are the ones every lesson searches)."""
+    if space is not None and space not in SPACES:
+        raise ValueError(f"unknown space {space!r}; choose one of: {', '.join(SPACES)}")
+    names = sorted(p.name for p in TABLES.iterdir() if (p / META).exists()) if TABLES.exists() else []
+    if space is None:
+        return names
+    return [n for n in names if _recipe_of(json.loads((TABLES / n / META).read_text()))["space"] == space]
 
 
 def recipe(task: Task | None = None, ops=None, seeds=SEEDS) -> dict:
@@ -450,6 +456,8 @@ class NanoBench:
             prev = self._order[i - 1] if i else None
             same = prev is not None and records[prev]["val_accuracy"] == records[k]["val_accuracy"]
             self._rank[k] = self._rank[prev] if same else i + 1
+
+    tables = staticmethod(tables)  # NanoBench.tables("chain"): the shipped tables' names
 
     @classmethod
     def load(cls, table=None) -> "NanoBench":
