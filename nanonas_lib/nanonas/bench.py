@@ -460,8 +460,15 @@ class NanoBench:
     tables = staticmethod(tables)  # NanoBench.tables("chain"): the shipped tables' names
 
     @classmethod
-    def load(cls, table=None) -> "NanoBench":
-        """Load a shipped table by name (default 'digits'; see `tables()`) or one built into a folder."""
+    def load(cls, table=None, **nb201) -> "NanoBench":
+        """Load a shipped table by name (default 'digits'; see `tables()`) or one built into a folder; 'nb201':
+        NAS-Bench-201's published tables (nb201.py; options path=, download=, mirror=)."""
+        if table == "nb201":
+            from .nb201 import load
+
+            return load(**nb201)
+        if nb201:
+            raise ValueError(f"{', '.join(nb201)}: options of NanoBench.load('nb201') only")
         folder = _folder(table)
         hint = "rebuild it with `nanonas bench build`"
         try:

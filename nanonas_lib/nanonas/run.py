@@ -138,7 +138,10 @@ class Run:
         self.task = Task(data, common["positions"], common["channels"], common["train_epochs"], seed=common["seed"])
         self.task.device = self.options["device"] = device
         self.pool = None  # real training: the workers; lookups and your own evaluator run here
+        self.ops = None  # a table with ops of its own (NB201's): the search runs with them in OPERATIONS
         self.bench, self.kind = self._evaluator(common["evaluator"])
+        if self.bench is not None:
+            self._on_table(self.bench, "positions" in options)
         self.options["evaluator"] = self.kind
         self.bar = self._progress(common["progress"])
         self.extra = {}
@@ -165,12 +168,10 @@ class Run:
 
             name = self.task.data.name
             evaluator = NanoBench.load() if name == "digits" else NanoBench.load(name)
-        if type(evaluator).__name__ == "NanoBench":  # the table: one seed's accuracy per lookup, seeded by the search
-            evaluator.check_task(self.task)
-            self.evaluate = evaluator.evaluator(seed=self.task.seed)
+        if any(c.__name__ == "NanoBench" for c in type(evaluator).__mro__):  # a table (or NB201's): one seed's
+            self.evaluate = evaluator.evaluator(seed=self.task.seed)  # accuracy per lookup, seeded by the search
             return evaluator, "bench"
         if hasattr(evaluator, "bench") and callable(evaluator):  # a table's own evaluator, e.g. bench.evaluator(3)
-            evaluator.bench.check_task(self.task)
             self.evaluate = evaluator
             return evaluator.bench, "bench"
         if callable(evaluator):
@@ -178,13 +179,29 @@ class Run:
             return None, "custom"
         raise ValueError(f"unknown evaluator {evaluator!r}; choose 'train', 'bench', or a function dna -> fitness")
 
+    def _on_table(self, bench, positions_given: bool) -> None:
+        """Check that the search runs on the table's space; a table with its own ops (NB201) sets the space."""
+        if getattr(bench, "constructors", None) is not None:
+            from .bench import SPACES
+
+            self.ops, self.task.build_model = bench.constructors, SPACES[bench.meta["recipe"]["space"]]
+            if not positions_given:
+                self.task.positions = self.options["positions"] = bench.positions
+            self.task.bench = bench  # proxies.for_task reads the table's own proxy values
+        if self.strategy.unit == "epoch" and not getattr(bench, "trainable", True):
+            raise ValueError(
+                f"{self.strategy.name} trains on the data, and {bench!r} has none here: use a strategy "
+                "that evaluates architectures (random, evolution, regularized_evolution, ...)"
+            )
+        bench.check_task(self.task)
+
     def _costs(self):
         """What an architecture costs: NanoBench's columns when the search looks up a table, else measured here."""
         if self.bench is not None:
             from .bench import COST_FIELDS
 
-            names = tuple(k for k in COST_FIELDS if k != "dna")
-            return (lambda dna: self.bench.query(dna)), names
+            names = getattr(self.bench, "cost_names", tuple(k for k in COST_FIELDS if k != "dna"))
+            return getattr(self.bench, "costs", self.bench.query), names
         data, cache = self.task.data, {}
         shape = (data.in_channels, data.image_size, data.image_size)
 
@@ -233,8 +250,11 @@ class Run:
 
     def search(self) -> "Run":
         """Run the strategy; Ctrl-C (or a hook raising KeyboardInterrupt) stops it and keeps what it found."""
+        from .bench import using_ops
+
         try:
-            self.extra.update(self.strategy.run(self.fitness, self.task, **self.strategy_options) or {})
+            with using_ops(self.ops or OPERATIONS):
+                self.extra.update(self.strategy.run(self.fitness, self.task, **self.strategy_options) or {})
         except KeyboardInterrupt:
             self.interrupted = True  # keep the best-so-far and the history
         finally:
@@ -266,10 +286,17 @@ class Run:
             self.extra["populations"] = self.fitness.populations
         if self.fitness.parents:
             self.extra["parents"] = [[list(c), list(p)] for c, p in self.fitness.parents.items()]
+        from .bench import using_ops
+
+        torch.manual_seed(self.task.seed)
+        data = self.task.data
+        with using_ops(self.ops or OPERATIONS):
+            names = decode(best)
+            model = self.task.build_model(best, self.task.channels, data.in_channels, data.num_classes)
         result = SearchResult(
             strategy=self.strategy.name,
             dna=best,
-            ops=decode(best),
+            ops=names,
             val_accuracy=fitness,
             test_accuracy=test,
             history=[{"dna": list(d), "fitness": f} for d, f in self.fitness.items()],
@@ -280,9 +307,6 @@ class Run:
             interrupted=self.interrupted,
             extra=self.extra,
         )
-        torch.manual_seed(self.task.seed)
-        data = self.task.data
-        model = build_model(best, self.task.channels, data.in_channels, data.num_classes)
         model.search = result
         return model
 
