@@ -97,6 +97,11 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--table", metavar="NAME|DIR", help="a shipped table's name or a folder (default: digits)")
     verify.add_argument("--tolerance", type=float, default=0.01, help="largest allowed |fresh - table| accuracy")
 
+    nb201 = sub.add_parser("nb201", help="NAS-Bench-201's tables: download them (docs/nb201.md)")
+    nb201.add_argument("action", choices=["download"], help="download: fetch, check (SHA-256) and convert them")
+    nb201.add_argument("--dir", metavar="DIR", help="where to put them (default: ~/.cache/nanonas/nb201)")
+    nb201.add_argument("--mirror", metavar="URL", help="a base address holding the same files (default: their sources)")
+
     grade = sub.add_parser("grade", help="grade exercise notebooks: a gradebook as CSV and JSON (docs/exercises.md)")
     grade.add_argument("assignment", help="the lesson, e.g. 03_evolution (or a unique start of it: 03)")
     grade.add_argument("submissions", nargs="+", metavar="SUBMISSION.ipynb")
@@ -176,6 +181,20 @@ def _bench(args, parser) -> int:
     return 0 if worst <= args.tolerance else 1
 
 
+def _nb201(args, parser) -> int:
+    from . import nb201
+
+    try:
+        folder = nb201.download(args.dir, args.mirror)
+        table = nb201.load(folder)
+    except ValueError as e:
+        parser.error(str(e))
+    best = table.best()
+    print(f"NAS-Bench-201's tables are in {folder}: {len(table):,} cells; load them with NanoBench.load('nb201')")
+    print(f"best by CIFAR-10 validation: index {best['index']} {best['arch']}, test {best['test_accuracy']:.2%}")
+    return 0
+
+
 def _exercises(args, parser) -> int:
     from course import generate, grading  # the course package, loaded only for these commands
 
@@ -192,7 +211,7 @@ def _exercises(args, parser) -> int:
 def main(argv=None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    commands = {"search": _search, "bench": _bench, "grade": _exercises, "exercises": _exercises}
+    commands = {"search": _search, "bench": _bench, "nb201": _nb201, "grade": _exercises, "exercises": _exercises}
     try:
         return commands[args.command](args, parser)
     except KeyboardInterrupt:

@@ -28,7 +28,7 @@ import torch.nn as nn
 from .bench import NanoBench, using_ops
 from .cells import EDGES, is_live
 from .core import Zero
-from .pareto import pareto_front
+from .pareto import TIE, pareto_front
 
 # 1. The space: NB201's ops, in NB201's order, under nanonas's names; its strings; NASLib's encoding.
 OPS = {  # name -> constructor(channels), NB201's op order; the convolutions are ReLU-conv-BN, as in NB201
@@ -390,13 +390,20 @@ class NB201(NanoBench):
         return self.columns[metric][[self._records.row[k] for k in self._order]].astype(float)
 
     def pareto_front(self, maximize=("val_accuracy",), minimize=("edgegpu_latency",)) -> list[dict]:
-        """The exact Pareto front over all cells (a cost not measured counts as infinite)."""
+        """The exact Pareto front over all cells, as pareto.pareto_front has it (a cost not measured: infinite)."""
         for m in (*maximize, *minimize):
             if m not in self.objectives:
                 raise ValueError(f"unknown objective {m!r}; choose from: {', '.join(self.objectives)}")
         points = np.stack([self.columns[m] for m in maximize] + [-self.columns[m] for m in minimize], axis=1)
         points = np.nan_to_num(points, nan=-np.inf)
-        return [self.at(i) for i in pareto_front(points)]
+        # Brute force on 15,625 cells takes a minute. First drop every cell that another beats by more than TIE on
+        # every objective (a transitive order: comparing with the cells kept so far is enough, best first); whatever
+        # dominates a dropped cell, a kept one dominates too, so the exact front among the kept is the front of all.
+        kept = []
+        for i in np.argsort(-points[:, 0], kind="stable"):
+            if not kept or not np.any(np.all(points[kept] > points[i] + TIE, axis=1)):
+                kept.append(i)
+        return [self.at(int(kept[j])) for j in sorted(pareto_front(points[kept]), key=lambda j: kept[j])]
 
     def costs(self, dna) -> dict:
         """The cell's costs for a search: a device that did not measure it (None) counts as infinitely costly."""
