@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import torch
+from nanonas.parallel import one_thread
 
 from . import remote
 
@@ -330,10 +330,9 @@ class Question:
             return verdict(MISSING, missing)
         if not found.get("callable"):
             return verdict(INCORRECT, f"`{self.name}` should be a function, but it is {show(found.get('shown'))}.")
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # the checks use tiny tensors: one thread is faster, and steady on a shared CPU
         try:
-            self.test(answer, seed)
+            with one_thread():  # the checks use tiny tensors: one thread is faster, and steady on a shared CPU
+                self.test(answer, seed)
         except NotAttempted:
             return verdict(
                 NOT_ATTEMPTED,
@@ -352,8 +351,6 @@ class Question:
                 f"checking what `{self.name}` returned failed with {type(e).__name__}: {remote._text(e)}. "
                 "Does it return what the task asks for?",
             )
-        finally:
-            torch.set_num_threads(threads)
         return verdict(CORRECT, f"`{self.name}` passes every check. {self.points} point{'s' * (self.points != 1)}.")
 
     def check(self) -> None:

@@ -5,7 +5,7 @@ import re
 import sys
 
 COMMON_HELP = {  # the options every strategy takes (nanonas.run.COMMON), as flags
-    "dataset": (str, "digits (embedded, the default), digits_variations (embedded), mnist, fashion_mnist or cifar10"),
+    "dataset": (str, "{datasets}"),
     "device": (str, "cpu or cuda (default: automatic)"),
     "evaluator": (str, "train (real training, the default) or bench (NanoBench lookups)"),
     "train_size": (int, "keep this many training images, a stratified sample (default: all)"),
@@ -13,7 +13,7 @@ COMMON_HELP = {  # the options every strategy takes (nanonas.run.COMMON), as fla
     "channels": (int, "channels of every layer"),
     "positions": (int, "positions in the chain"),
     "workers": (int, "real training: evaluations side by side, one process each (default: one per core)"),
-    "executor": (str, "where the workers run: local (processes here, the default) or ray"),
+    "executor": (str, "where the workers run: {executors}"),
     "address": (str, "with --executor ray: auto or ray://host:10001 joins a cluster (default: a local Ray)"),
 }
 
@@ -35,7 +35,7 @@ def strategy_flags() -> dict:
 
 
 BUILD_OPTIONS = [  # `nanonas bench build`: the space, the data and the recipe (defaults: nano_nas's own)
-    ("--dataset", str, "digits (default) or digits_variations (both embedded), or a torchvision one"),
+    ("--dataset", str, "{datasets}"),
     ("--space", str, "chain (default: ops in a row) or cell (a 4-node graph: 15,625 cells; train a --sample)"),
     ("--ops", str, "op names from OPERATIONS (default: all of them); ops written in Python: use nanonas.bench.build"),
     ("--positions", int, "positions in the chain (default 4)"),
@@ -45,13 +45,27 @@ BUILD_OPTIONS = [  # `nanonas bench build`: the space, the data and the recipe (
     ("--lr", float, "learning rate (default: nano_nas's)"),
     ("--batch-size", int, "batch size (default: nano_nas's)"),
     ("--costs-from", str, "copy costs from this table (same networks) instead of measuring them"),
-    ("--executor", str, "local (worker processes here, the default) or ray"),
+    ("--executor", str, "where the workers run: {executors}"),
     ("--address", str, "with --executor ray: auto or ray://host:10001 joins a cluster (default: a local Ray)"),
 ]
 
 
+def _registries() -> dict:
+    """The lists the help text names, read from where they are defined (data.DATASETS, parallel.EXECUTORS)."""
+    from .data import DATASETS
+    from .parallel import EXECUTORS
+
+    datasets = "; ".join(f"{name}: {source.about}" for name, source in DATASETS.items())
+    return {
+        "datasets": f"the data to search on, one of {datasets}",
+        "executors": "; ".join(f"{n}: {about}" for n, about in EXECUTORS.items()),
+    }
+
+
 def _parser() -> argparse.ArgumentParser:
     from .registry import STRATEGIES
+
+    names = _registries()
 
     parser = argparse.ArgumentParser(prog="nanonas", description="Neural architecture search you can read.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -71,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
             "--" + name.replace("_", "-"), type=kind, default=None, help=text, nargs="+" if many else None
         )
     for name, (kind, text) in COMMON_HELP.items():
-        search.add_argument("--" + name.replace("_", "-"), type=kind, default=None, help=text)
+        search.add_argument("--" + name.replace("_", "-"), type=kind, default=None, help=text.format(**names))
     search.add_argument("--download", action="store_true", help="allow downloading a torchvision dataset")
     search.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     search.add_argument("--save", metavar="PATH", help="save the search result as JSON")
@@ -89,7 +103,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     for flag, kind, text in BUILD_OPTIONS:
         build.add_argument(
-            flag, type=kind, default=None, nargs="+" if flag in ("--ops", "--seeds") else None, help=text
+            flag,
+            type=kind,
+            default=None,
+            nargs="+" if flag in ("--ops", "--seeds") else None,
+            help=text.format(**names),
         )
     verify = bench_sub.add_parser("verify", help="retrain sampled architectures and compare with the table")
     verify.add_argument("--samples", type=int, default=5)
