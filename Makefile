@@ -14,8 +14,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test,ray]'
 	touch $(STAMP)
 
+# JupyterLab serves the whole course (lessons, exercises, solutions) and opens the first lesson; the address it
+# prints, with its token, opens that lesson too, for machines where no browser can be started. JupyterLab refuses
+# to run as root (containers, cloud notebooks, CI) unless told it may. More options for it:
+#   make lab LAB_ARGS="--port 8899 --no-browser"
+LAB_ARGS ?=
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
 lab: $(STAMP)  ## set everything up and open the course in JupyterLab
-	$(VENV)/bin/jupyter lab notebooks/00_welcome.ipynb
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) --LabApp.default_url=/lab/tree/notebooks/00_welcome.ipynb $(LAB_ARGS)
 
 # The widget tests drive JupyterLab in Debian's Chromium (a browser download is not possible everywhere).
 # The grader sandboxes each submission with Debian's bubblewrap (tests/test_grader_redteam.py).

@@ -137,12 +137,12 @@ def jupyter_lab(folder: Path, log: Path, timeout: float = 120):
                     time.sleep(0.5)
             yield lab
         finally:
-            _shut_down(server, lab)
+            shut_down(server, lab)
 
 
-def _shut_down(server: subprocess.Popen, lab: Lab):
-    """Ask the server to stop its kernels and itself; if it will not, end its process group."""
-    if server.poll() is None:
+def shut_down(server: subprocess.Popen, lab: Lab | None):
+    """Ask the server to stop its kernels and itself; if it will not (or cannot be asked), end its process group."""
+    if server.poll() is None and lab is not None:
         try:
             lab.api("shutdown", method="POST")  # stops every kernel, then the server
             server.wait(timeout=20)
