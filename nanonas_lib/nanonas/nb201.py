@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import torch.nn as nn
 
-from .bench import NanoBench, using_ops
+from .bench import BenchEvaluator, NanoBench, using_ops
 from .cells import EDGES, is_live
-from .core import Zero
+from .core import Zero, check_dna
 from .pareto import TIE, pareto_front
 
 # 1. The space: NB201's ops, in NB201's order, under nanonas's names; its strings; NASLib's encoding.
@@ -273,9 +273,12 @@ def columns(folder) -> dict[str, np.ndarray]:
     out["naswot"] = np.array([number(r["score"]) for r in acc])
     with using_ops(OPS):  # is_live reads which op is 'zero'
         out["live"] = np.array([is_live(d) for d in dnas])
+    strings = [r["cellstr"] for r in acc]
+    for file in {file for file, _ in ACCURACIES.values()}:
+        if [r["cellstr"] for r in rows[file]] != strings:
+            raise ValueError(f"{folder / file} does not list NB201's cells in index order")
     for key, (file, column) in ACCURACIES.items():
-        by_cell = {r["cellstr"]: float(r[column]) / 100 for r in rows[file]}
-        out[key] = np.array([by_cell[to_string(d)] for d in dnas])
+        out[key] = np.array([float(r[column]) for r in rows[file]]) / 100
     hw = rows["hw_cifar10.csv"]  # in NB201 index order, keyed by NASLib's tuple
     if [tuple(int(i) for i in r["net"].strip("()").split(",")) for r in hw] != [to_net(d) for d in dnas]:
         raise ValueError(f"{folder / 'hw_cifar10.csv'} is not in NB201 index order")
@@ -322,12 +325,14 @@ class _Records(Mapping):
         self.dnas = [tuple(d) for d in data["dna"].tolist()]  # in NB201 index order
         self.row = {dna: i for i, dna in enumerate(self.dnas)}
         self.lists = {k: a.tolist() for k, a in data.items() if k != "dna"}
+        self.gaps = [k for k, a in data.items() if a.dtype.kind == "f" and np.isnan(a).any()]  # columns with NaN
         self.built = {}
 
     def __getitem__(self, dna) -> dict:
         if dna not in self.built:
             i, names = self.row[dna], list(OPS)
-            r = {k: None if v[i] != v[i] else v[i] for k, v in self.lists.items()}  # NaN: not given
+            r = {k: v[i] for k, v in self.lists.items()}
+            r.update({k: None for k in self.gaps if r[k] != r[k]})  # NaN: the source gives no value
             r.update(params=round(r["params"]), live=bool(r["live"]))  # params: millions to 6 decimals, exact
             r.update(dna=list(dna), ops=[names[o] for o in dna], index=i, arch=to_string(dna))
             r.update(val_accuracies=[r["val_accuracy"]], test_accuracies=[r["test_accuracy"]])
@@ -380,6 +385,11 @@ class NB201(NanoBench):
             raise ValueError(f"an NB201 index is an integer from 0 to {len(dnas) - 1}; got {index!r}")
         return self.query(dnas[index])
 
+    def evaluator(self, seed: int = 0, mean: bool = False) -> "Lookup":
+        """Fitness from this table: a cell's CIFAR-10 validation accuracy (a mean over seeds, so `mean` changes
+        nothing), looked up without building its record."""
+        return Lookup(self)
+
     def percentile(self, dna) -> float:
         return 100 * float(np.mean(self.columns["val_accuracy"] <= self._get(dna)["val_accuracy"]))
 
@@ -426,6 +436,18 @@ class NB201(NanoBench):
         values = np.nan_to_num(self.columns[column], nan=-np.inf).tolist()
         table = {dna: {name: v, name + "_ms": math.nan} for dna, v in zip(self._records.dnas, values)}
         return Proxy(name, table=table)
+
+
+class Lookup(BenchEvaluator):
+    """NB201's fitness as a search sees it: validation accuracy by DNA; `cost` is NaN (no training times here)."""
+
+    def __init__(self, bench: NB201):
+        super().__init__(bench)
+        self.row, self.val, self.cost = bench._records.row, bench._records.lists["val_accuracy"], math.nan
+
+    def __call__(self, dna) -> float:
+        self.evaluations += 1
+        return self.val[self.row[tuple(check_dna(dna, len(EDGES)))]]
 
 
 def load(path=None, download: bool = False, mirror: str | None = None) -> NB201:
