@@ -62,7 +62,7 @@ HOSTILE = {  # role: (file name, {task: answer body}, {task: code run after the 
     "html": ('<img src=x onerror="alert(1)">', {}, {}),
     "bidi": ("mallory\u202egnp.ipynb", {}, {}),
     "script": ("eve", {"q1": "raise ValueError(\"<script>alert('x')</script> =HYPERLINK(1)\")"}, {}),
-    "loop": ("loopy", {}, {"q3": "while True:\n    pass"}),  # an endless loop in the answer cell
+    "loop": ("loopy", {"q3": "while True:\n    pass"}, {}),  # an endless loop: the check times out
     "output": ("chatty", {}, {"q2": 'print("x" * 30_000_000)'}),  # 30 MB printed
     "exit": ("quitter", {}, {"q4": "import os\n\nos._exit(3)"}),
     "garbage": ("garbage", None, {}),  # not a notebook at all

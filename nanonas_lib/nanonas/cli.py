@@ -3,6 +3,7 @@
 import argparse
 import re
 import sys
+from pathlib import Path
 
 COMMON_HELP = {  # the options every strategy takes (nanonas.run.COMMON), as flags
     "dataset": (str, "{datasets}"),
@@ -60,6 +61,14 @@ def _registries() -> dict:
         "datasets": f"the data to search on, one of {datasets}",
         "executors": "; ".join(f"{n}: {about}" for n, about in EXECUTORS.items()),
     }
+
+
+def teacher_flags(parser, page: bool = True) -> None:
+    """The teacher's files (course/report.py): the item analysis page, feedback files, a Canvas roster."""
+    if page:
+        parser.add_argument("--report", nargs="?", const=True, metavar="PATH", help="write the item analysis page")
+    parser.add_argument("--feedback", metavar="DIR", help="write one feedback file per student (.md and .html)")
+    parser.add_argument("--roster", metavar="CANVAS.csv", help="a gradebook exported from Canvas: its IDs go in ours")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -129,6 +138,12 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--memory", type=int, default=2048, help="MB of memory each submission may use (default 2048)")
     grade.add_argument("--jobs", type=int, default=1, help="submissions graded side by side (one core each)")
     grade.add_argument("--master", metavar="PATH", help="the released notebook (default: exercises/ASSIGNMENT.ipynb)")
+    teacher_flags(grade)
+
+    report = sub.add_parser("report", help="a teacher's item analysis, platform CSVs and feedback from gradebooks")
+    report.add_argument("gradebooks", nargs="+", metavar="GRADES.json", help="gradebooks written by nanonas grade")
+    report.add_argument("--out", metavar="PATH", help="the page (default: next to the first gradebook)")
+    teacher_flags(report, page=False)
 
     exercises = sub.add_parser("exercises", help="generate exercises/ from solutions/, or check they match")
     exercises.add_argument("action", choices=["sync", "check"], help="sync: write exercises/; check: fail if stale")
@@ -221,7 +236,23 @@ def _exercises(args, parser) -> int:
     if args.timeout <= 0 or args.budget <= 0 or args.jobs < 1 or args.memory < 256:
         parser.error("--timeout and --budget must be positive, --jobs at least 1 and --memory at least 256 (MB)")
     try:
-        return grading.main(args)
+        return grading.main(args) or _teacher(args, [Path(args.out).with_suffix(".json")], args.report)
+    except ValueError as e:
+        parser.error(str(e))
+
+
+def _teacher(args, gradebooks, report) -> int:
+    """`nanonas report`, and `nanonas grade`'s last step: the CSVs for a platform, the page, the feedback files."""
+    from course.report import run
+
+    for path in run(gradebooks, report, args.feedback, args.roster):
+        print(f"written: {path}")
+    return 0
+
+
+def _report(args, parser) -> int:
+    try:
+        return _teacher(args, args.gradebooks, args.out or True)
     except ValueError as e:
         parser.error(str(e))
 
@@ -229,7 +260,14 @@ def _exercises(args, parser) -> int:
 def main(argv=None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    commands = {"search": _search, "bench": _bench, "nb201": _nb201, "grade": _exercises, "exercises": _exercises}
+    commands = {
+        "search": _search,
+        "bench": _bench,
+        "nb201": _nb201,
+        "grade": _exercises,
+        "exercises": _exercises,
+        "report": _report,
+    }
     try:
         return commands[args.command](args, parser)
     except KeyboardInterrupt:
