@@ -1,9 +1,11 @@
 """The README's first command, `make lab`, run as a user runs it: it serves the course and opens the first lesson.
 
-Each test runs the Makefile's target itself on a machine where no browser can be opened, reads the address it
-prints, opens that address in headless Chromium (the lesson loads, its kernel starts, the file browser lists it),
-then stops the server and checks that nothing it started is left. Whoever runs the tests runs the first one (root
-in CI); the second runs `make lab` as a throwaway ordinary user, which only root can create. ~15 s each on 2 cores.
+Each test runs the Makefile's target itself where no browser can be opened, reads the address it prints, opens
+that address in headless Chromium (the lesson loads, its kernel starts, the file browser lists it), then stops the
+server and checks that nothing it started is left. Whoever runs the tests runs the first one (root in CI); the
+second runs `make lab` as a throwaway ordinary user, which only root can create. Starting JupyterLab, loading its
+page and starting a kernel are most of each test's time (`make test` installs first; run alone after pyproject.toml
+changed, the first test's `make lab` installs into .venv, as it would for a user).
 """
 
 import os
@@ -44,7 +46,7 @@ def page(tmp_path_factory):
 
 
 def environment(home: Path) -> dict[str, str]:
-    """A terminal's environment on a machine without a display: a fresh home, and no browser to be found."""
+    """A terminal's environment on a machine without a display: a fresh home, and a browser that cannot start."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(NOT_A_USERS)}
     return {**env, "HOME": str(home), "BROWSER": str(home / "no-browser-here")}
 
@@ -171,5 +173,5 @@ def test_make_lab_as_an_ordinary_user(page):
         assert "--allow-root" not in jupyter_lab.split()
         assert url == f"http://127.0.0.1:{port}"  # LAB_ARGS reached JupyterLab
     finally:
-        subprocess.run(["userdel", name], check=False)
+        subprocess.run(["userdel", name], check=True)  # fails loudly if a process of the user is left
         shutil.rmtree(home, ignore_errors=True)
