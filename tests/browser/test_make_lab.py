@@ -154,6 +154,7 @@ def as_user(user: pwd.struct_passwd, command: list[str]) -> list[str]:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="creating an ordinary user needs root (the test above ran as one)")
 @pytest.mark.skipif(shutil.which("useradd") is None, reason="needs useradd to create an ordinary user")
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux) to run a command as that user")
 def test_make_lab_as_an_ordinary_user(page):
     for needed in (ROOT / "Makefile", ROOT / LESSON, ROOT / ".venv" / "bin" / "jupyter"):
         if not readable_by_others(needed):
