@@ -4,10 +4,15 @@ give nbval the stored outputs of cells marked `# NBVAL_CHECK_OUTPUT` (tests/expe
 `make test` runs every lesson and project under nbval, one kernel per notebook. For a notebook in notebooks/ whose
 markdown marks claims (`59%<!-- claim: 100 * n_dead / len(records) -->`, see tests/test_claims.py), one more test
 item, "claims", follows its last cell: it evaluates each claim's expression in that same kernel and fails, naming the
-sentence, when a number written in the text is not the number the cells computed. One run of each notebook does both.
+sentence, when a number written in the text is not the number the cells computed, or when a live claim's relation
+(`<!-- live-claim: expr -->`) is not True. One run of each notebook does both.
+
+With NANONAS_CLAIMS_LOG set to a file, the item also appends one JSON line per notebook there: every claim's value and
+the repr of each expression NANONAS_CLAIMS_WATCH ({notebook: [expr]}, JSON) names, for benchmarks/portable_claims.py.
 """
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -17,29 +22,53 @@ import pytest
 class Claims(pytest.Item):
     """The marked claims of one notebook, checked after nbval ran all its cells (same kernel, same names)."""
 
-    def __init__(self, *, marked, **kwargs):
+    def __init__(self, *, marked, live, watch, **kwargs):
         super().__init__(**kwargs)
         self.marked = marked  # [(number as written, expression, sentence)]
+        self.live = live  # [(relation, sentence)]
+        self.watch = watch  # expressions whose repr goes to NANONAS_CLAIMS_LOG
 
     def runtest(self):
-        from tests.test_claims import wrong_claims
+        from tests.test_claims import false_live_claims, rule_violations, wrong_claims
 
+        broken = rule_violations(Path(self.path))
+        assert not broken, f"{self.parent.name}: a marker breaks the rules of tests/test_claims.py:\n" + "\n".join(
+            broken
+        )
         kernel = self.parent.kernel
         if kernel is None or not kernel.is_alive():
             raise AssertionError(f"{self.parent.name}: the kernel died before its claims could be checked")
-        exprs = [expr for _, expr, _ in self.marked]
-        code = f"__import__('json').dumps([float(eval(_e)) for _e in {exprs!r}])"  # eval sees the lesson's names
-        msg_id = kernel.kc.execute("", silent=True, store_history=False, user_expressions={"claims": code})
+        numbers, relations = [e for _, e, _ in self.marked], [e for e, _ in self.live]
+        code = (  # eval sees the lesson's names; a relation must come back True or False, not a number
+            f"__import__('json').dumps([[float(eval(_e)) for _e in {numbers!r}], "
+            f"[(lambda _v: bool(_v) if type(_v).__name__ in ('bool', 'bool_') else repr(_v))(eval(_e)) "
+            f"for _e in {relations!r}]])"
+        )
+        expressions = {"claims": code, **{f"watch{i}": e for i, e in enumerate(self.watch)}}
+        msg_id = kernel.kc.execute("", silent=True, store_history=False, user_expressions=expressions)
         while True:
             reply = kernel.get_message(stream="shell", timeout=120)
             if reply["parent_header"].get("msg_id") == msg_id:
                 break
-        result = reply["content"]["user_expressions"]["claims"]
+        results = reply["content"]["user_expressions"]
+        result = results["claims"]
         if result["status"] != "ok":
             failure = f"{result['ename']}: {result['evalue']}"
             raise AssertionError(f"{self.parent.name}: a claim's expression failed: {failure}")
-        values = json.loads(eval(result["data"]["text/plain"]))  # the repr of the JSON string
-        wrong = wrong_claims(self.marked, values)
+        values, truths = json.loads(eval(result["data"]["text/plain"]))  # the repr of the JSON string
+        if os.environ.get("NANONAS_CLAIMS_LOG"):
+            watched = {
+                e: r["data"]["text/plain"] if r["status"] == "ok" else f"{r['ename']}: {r['evalue']}"
+                for e, r in ((e, results[f"watch{i}"]) for i, e in enumerate(self.watch))
+            }
+            line = {
+                "notebook": self.parent.name,
+                "claims": dict(zip(numbers, values)),
+                "live": dict(zip(relations, truths)),
+            }
+            with open(os.environ["NANONAS_CLAIMS_LOG"], "a") as log:
+                log.write(json.dumps({**line, "watch": watched}) + "\n")
+        wrong = wrong_claims(self.marked, values) + false_live_claims(self.live, truths)
         assert not wrong, f"{self.parent.name}: the text says something its own cells contradict:\n" + "\n".join(wrong)
 
     def reportinfo(self):
@@ -50,8 +79,9 @@ def pytest_collection_modifyitems(session, config, items):
     """Put a Claims item right after the last cell of each notebook in notebooks/ that marks claims, and give each
     cell marked `# NBVAL_CHECK_OUTPUT` its stored output (tests/expected_outputs.py) for nbval to compare with."""
     from tests import expected_outputs
-    from tests.test_claims import claims
+    from tests.test_claims import claims, live_claims
 
+    watching = json.loads(os.environ.get("NANONAS_CLAIMS_WATCH") or "{}")  # only benchmarks/portable_claims.py
     last, expected = {}, None  # notebook file collector -> index of its last cell item
     for i, item in enumerate(items):
         parent = item.parent
@@ -65,6 +95,7 @@ def pytest_collection_modifyitems(session, config, items):
                     1  # nbval compares only cells that look run; none stored: it must print nothing
                 )
     for parent, i in sorted(last.items(), key=lambda kv: -kv[1]):  # from the end, so indices stay valid
-        marked = claims(Path(parent.path))
-        if marked:
-            items.insert(i + 1, Claims.from_parent(parent, name="claims", marked=marked))
+        path = Path(parent.path)
+        marked, live, watch = claims(path), live_claims(path), watching.get(path.name, [])
+        if marked or live or watch:
+            items.insert(i + 1, Claims.from_parent(parent, name="claims", marked=marked, live=live, watch=watch))

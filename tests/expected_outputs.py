@@ -7,6 +7,9 @@ nbval as the cells' stored outputs, so `make test` compares every marked cell wi
 a cell prints on purpose, store the new outputs and commit the file:
 
     .venv/bin/python -m tests.expected_outputs          # runs the lessons with marked cells, rewrites the file
+
+A marked cell must print the same on every machine, so it may not print what a live run trained in the kernel
+returned (its digits move with the CPU): tests/test_claims.py's rules refuse that.
 """
 
 import json
