@@ -50,12 +50,13 @@ ANY_CLAIM = re.compile(r"<!--\s*claim:", re.S)
 LIVE_CLAIM = re.compile(r"<!--\s*live-claim:\s*(.+?)\s*-->", re.S)
 AFTER_NUMBER = re.compile(r"\d" + UNIT + r"\s*$")
 
-# The notebooks that train in the kernel, and the names their cells bind to what that training returns (the roots
-# of the live names; see the module's docstring). benchmarks/portable_claims.py runs exactly these notebooks.
+# The notebooks that train (or time) in the kernel, and the names their cells bind to what that returns (the roots of
+# the live names; see the module's docstring). benchmarks/portable_claims.py runs the ones that train.
 LIVE_RUNS = {
     "00_welcome.ipynb": {"model"},  # nano_nas's real-training quick start (evolution, then DARTS)
     "03_evolution.ipynb": {"darts", "real"},  # three short DARTS runs; one evolution with real training
     "04_darts.ipynb": {"slow", "model", "darts_dashboard"},  # the two DARTS searches; the dashboard's run
+    "07c_hardware_aware.ipynb": {"measured", "ms"},  # latency measured on this machine (timed, not trained)
     "08c_cell_supernet.ipynb": {"history", "net"},  # a short DARTS on the cell; a short one-shot supernet
 }
 
