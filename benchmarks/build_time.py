@@ -22,7 +22,7 @@ import torch
 import torch.nn as nn
 
 from nanonas import OPERATIONS, Task, load_dataset, train
-from nanonas.bench import _measure_one, build, using_ops
+from nanonas.bench import build, measure_costs, using_ops
 
 RESULTS = Path(__file__).parent / "results" / "build_time.md"
 OPS = {**OPERATIONS, "avgpool": lambda C: nn.AvgPool2d(3, stride=1, padding=1)}
@@ -40,7 +40,7 @@ def estimate(samples: int) -> tuple[float, str]:
             train(list(dna), Task(data, positions=POSITIONS))
             train_cpu.append(time.process_time() - t)
             t = time.process_time()
-            _measure_one(list(dna), Task.channels, data)
+            measure_costs(list(dna), Task.channels, data)
             cost_cpu.append(time.process_time() - t)
     runs = len(space) * len(SEEDS)
     seconds = runs * statistics.fmean(train_cpu) / WORKERS + len(space) * statistics.fmean(cost_cpu)

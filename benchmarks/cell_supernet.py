@@ -69,14 +69,15 @@ def run_darts(seeds) -> None:
             key = f"{variant}/{seed}"
             if key in results:
                 continue
-            t, selected = task(seed), {}
+            start, t, selected = time.perf_counter(), task(seed), {}
+            net = cells.supernet(t)
 
-            def on_epoch(epoch, history, t=t, selected=selected, variant=variant):
+            def on_epoch(epoch, *_, t=t, net=net, selected=selected, variant=variant):
                 if variant == "darts" and epoch + 1 in CHECKPOINTS:
-                    selected[epoch + 1] = cells.perturbation_select(history["net"], t.data)
+                    selected[epoch + 1] = cells.perturbation_select(net, t.data)
 
-            start = time.perf_counter()
-            history = cells.darts(t, epochs=EPOCHS, arch_lr=ARCH_LR, aux_skip=variant == "darts-", on_epoch=on_epoch)
+            darts_minus = variant == "darts-"
+            history = cells.darts(t, epochs=EPOCHS, arch_lr=ARCH_LR, aux_skip=darts_minus, on_epoch=on_epoch, net=net)
             results[key] = {
                 "seconds": round(time.perf_counter() - start, 1),
                 "alphas": [a.tolist() for a in history["alphas"]],

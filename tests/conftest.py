@@ -1,5 +1,6 @@
 import pytest
-import torch
+
+from nanonas.parallel import one_thread
 
 pytest_plugins = ["pytester"]  # tests/test_claims.py runs nbval on a probe notebook
 
@@ -7,10 +8,8 @@ pytest_plugins = ["pytester"]  # tests/test_claims.py runs nbval on a probe note
 @pytest.fixture(autouse=True)
 def _one_thread():
     """Tests share two cores with whatever else runs; one thread keeps timings and results steady."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with one_thread():
+        yield
 
 
 def toy_fitness(target=(0, 1, 2, 3)):

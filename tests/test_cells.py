@@ -103,12 +103,16 @@ def test_derive_never_picks_zero():
 
 
 def test_darts_records_every_epoch_and_the_auxiliary_skip_decays_to_zero(data):
-    seen = []
-    task = Task(small(data), positions=6, batch_size=64)
+    seen, task = [], Task(small(data), positions=6, batch_size=64)
+    net = cells.supernet(task)
     history = cells.darts(
-        task, epochs=3, aux_skip=True, on_epoch=lambda e, h: seen.append(h["net"].positions[0].aux_skip)
+        task, epochs=3, aux_skip=True, net=net, on_epoch=lambda *epoch: seen.append((net.positions[0].aux_skip, epoch))
     )
-    assert seen == [1.0, 0.5, 0.0]
+    assert [beta for beta, _ in seen] == [1.0, 0.5, 0.0]
+    # core.darts's hook: (epoch, softmax(alphas), derived cell, training loss, validation loss), as history keeps them
+    for e, (_, (epoch, weights, dna, train_loss, valid_loss)) in enumerate(seen):
+        assert epoch == e and torch.equal(weights, history["alphas"][e]) and dna == history["derived"][e]
+        assert (train_loss, valid_loss) == (history["train_loss"][e], history["valid_loss"][e])
     assert [a.shape for a in history["alphas"]] == [(6, len(OPERATIONS))] * 3
     assert all(torch.allclose(a.sum(-1), torch.ones(6)) for a in history["alphas"])
     assert all(ZERO not in d and len(d) == 6 for d in history["derived"]) and len(history["train_loss"]) == 3
@@ -174,13 +178,14 @@ def test_a_cell_table_builds_resumes_and_loads(tmp_path, data):
 
 def test_darts_trains_in_train_mode_after_an_on_epoch_that_scored_the_supernet(data):
     modes, task = [], Task(small(data), positions=6, batch_size=64)
-
-    def score_then_look(epoch, history):
-        cells.perturbation_select(history["net"], task.data)  # leaves the supernet in eval mode
-        modes.append(history["net"].training)
-
     plain = cells.darts(task, epochs=2)
-    scored = cells.darts(task, epochs=2, on_epoch=score_then_look)
+    net = cells.supernet(task)
+
+    def score_then_look(epoch, *_):
+        cells.perturbation_select(net, task.data)  # leaves the supernet in eval mode
+        modes.append(net.training)
+
+    scored = cells.darts(task, epochs=2, on_epoch=score_then_look, net=net)
     assert modes == [False, False]
     assert torch.equal(plain["alphas"][-1], scored["alphas"][-1]), "scoring between epochs changes nothing"
 

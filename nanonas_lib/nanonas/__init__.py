@@ -25,10 +25,10 @@ from .result import SearchResult
 from .run import nano_nas
 from .strategies.nsga2 import nsga2
 from .strategies.regularized_evolution import regularized_evolution
+from .version import __version__
 
 genotype = derive  # the name before 0.2
 
-__version__ = "0.2.0"
 
 __all__ = [
     "OPERATIONS",

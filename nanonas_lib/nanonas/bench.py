@@ -17,30 +17,29 @@ import platform
 import random
 import statistics
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from . import measure
 from .cells import EDGES, build_cell
-from .core import OPERATIONS, Task, accuracy, build_model, check_dna, decode, train
-from .data import SPLIT_SEED, VARIATIONS, VARIATIONS_SEED, Dataset, load_dataset
+from .core import OPERATIONS, Task, accuracy, build_model, check_dna, decode, dna_from_key, dna_key, train
+from .data import DATASETS, SPLIT_SEED, VARIATIONS, VARIATIONS_SEED, Dataset, load_dataset
+from .parallel import EXECUTORS, LocalWorkers, RayWorkers, can_fork, one_thread, torch_threads
 from .pareto import pareto_front
+from .version import __version__
 
 TABLES = Path(__file__).parent / "nanobench"  # the tables that ship with nanonas, one folder each
 DEFAULT_TABLE = "digits"
 RUNS, COSTS, META = "runs.csv", "costs.csv", "meta.json"
 RUN_FIELDS = ["dna", "seed", "val_accuracy", "test_accuracy", "train_loss", "train_seconds"]
-COST_FIELDS = ["dna", "params", "macs", "latency_b1_ms", "latency_b256_ms", "peak_memory_mb"]
+COST_FIELDS = ["dna", *measure.COSTS]
 SEEDS = (0, 1, 2)
-OBJECTIVES = ("val_accuracy", "test_accuracy", "params", "macs", "latency_b1_ms", "latency_b256_ms", "peak_memory_mb")
+OBJECTIVES = ("val_accuracy", "test_accuracy", *measure.COSTS)
 RECIPE_KEYS = ("dataset", "space", "positions", "ops", "channels", "epochs", "lr", "batch_size")  # a search must match
 SPACES = {"chain": build_model, "cell": build_cell}  # how a DNA becomes a network: ops in a row, or a cell (cells.py)
-
-
-def dna_key(dna) -> str:
-    return "-".join(map(str, dna))
 
 
 def tables(space: str | None = None) -> list[str]:
@@ -135,7 +134,6 @@ _WORKER = {}  # what a worker process trains with: the ops, the recipe, the data
 
 
 def _init_worker(ops, spec: dict, data) -> None:
-    torch.set_num_threads(1)  # one core per worker: workers run side by side without fighting
     _WORKER.update(ops=ops if ops is not None else {n: OPERATIONS[n] for n in spec["ops"]}, spec=spec, data=data)
 
 
@@ -163,18 +161,9 @@ def _train_one(job) -> dict:
         }
 
 
-def _measure_one(dna, channels: int, data: Dataset, space: str = "chain") -> dict:
-    from .measure import count_macs, count_params, latency_ms, peak_memory_mb
-
+def measure_costs(dna, channels: int, data: Dataset, space: str = "chain") -> dict:
     model, shape = SPACES[space](dna, channels, data.in_channels, data.num_classes), tuple(data.train[0].shape[1:])
-    return {
-        "dna": dna_key(dna),
-        "params": count_params(model),
-        "macs": count_macs(model, shape),
-        "latency_b1_ms": latency_ms(model, shape, 1),
-        "latency_b256_ms": latency_ms(model, shape, 256),
-        "peak_memory_mb": peak_memory_mb(model, shape, 256),
-    }
+    return {"dna": dna_key(dna), **{name: cost(model, shape) for name, cost in measure.COSTS.items()}}
 
 
 def _read_rows(path: Path) -> list[dict]:
@@ -239,15 +228,16 @@ def _copy_costs(source, spec: dict, data: Dataset) -> dict:
     return {r["dna"]: r for r in _read_rows(theirs.folder / COSTS)}
 
 
-def _pool(workers: int, ops: dict, spec: dict, data):
-    """Worker processes, one torch thread each; forked where the platform can (ops written in a notebook travel)."""
-    if "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork").Pool(workers, _init_worker, (ops, spec, data))
+def _workers(workers: int, ops: dict, spec: dict, data) -> LocalWorkers:
+    """Worker processes (parallel.py's), one torch thread each; forked where the platform can (ops written in a
+    notebook travel), else spawned with what a fresh process can rebuild: OPERATIONS' own ops, offline data by name."""
+    if can_fork():
+        return LocalWorkers(_init_worker, (ops, spec, data), _train_one, workers, fork=True)
     unknown = [n for n, f in ops.items() if OPERATIONS.get(n) is not f]
     if unknown:
         raise ValueError(f"ops {unknown} are not in OPERATIONS; on this platform build them with workers=1")
-    embedded = data.name in ("digits", "digits_variations")
-    return multiprocessing.get_context("spawn").Pool(workers, _init_worker, (None, spec, None if embedded else data))
+    by_name = data.name in DATASETS and DATASETS[data.name].offline
+    return LocalWorkers(_init_worker, (None, spec, None if by_name else data), _train_one, workers, fork=False)
 
 
 def build(
@@ -295,8 +285,8 @@ def build(
     for name, value in {**sizes, "workers": workers}.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    if executor not in ("local", "ray"):
-        raise ValueError(f"unknown executor {executor!r}; choose one of: local, ray")
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}; choose one of: {', '.join(EXECUTORS)}")
     seeds = sorted({int(s) for s in seeds})
     if not seeds:
         raise ValueError("seeds must name at least one training seed")
@@ -319,7 +309,7 @@ def build(
                 f"a {space} space has {len(space_dnas):,} architectures: give architectures= (a sample, e.g. "
                 f"cells.stratified_sample(45); on the command line --sample 45)"
             )
-        architectures = [[int(i) for i in key.split("-")] for key in previous["sample"]]
+        architectures = [dna_from_key(key) for key in previous["sample"]]
     wanted = space_dnas if architectures is None else [list(d) for d in architectures]
     if any(len(d) != positions or not all(isinstance(i, int) and 0 <= i < len(ops) for i in d) for d in wanted):
         raise ValueError(f"architectures must be DNAs of {positions} op indices in 0..{len(ops) - 1}")
@@ -337,7 +327,7 @@ def build(
             "architectures": len({r["dna"] for r in runs}),
             "runs": len(runs),
             "complete": _complete(planned, runs, costs, spec["seeds"]),
-            "nanonas_version": _version(),
+            "nanonas_version": __version__,
             "torch_version": torch.__version__,
             "python_version": platform.python_version(),
             "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, {multiprocessing.cpu_count()} cores",
@@ -361,19 +351,16 @@ def build(
         write_meta(used)  # the recipe is on disk before the first row
     f, writer = _appender(out / RUNS, RUN_FIELDS)
     bar = tqdm(total=len(jobs), desc="NanoBench: training", unit="run", disable=not progress)
-    pool = ray = None
+    pool, here = None, ExitStack()  # workers, or this process on one thread as a worker trains
     try:
         if executor == "ray":  # Ray tasks, one CPU each; the ops, recipe and data reach each worker once
-            from .parallel import RayWorkers
-
-            ray = RayWorkers(_init_worker, (ops, spec, data), _train_one, workers, address)
-            results = ray.as_completed(jobs)
-        elif workers == 1 or len(jobs) < 2:
-            _init_worker(ops, spec, data)
-            results = map(_train_one, jobs)
+            pool = RayWorkers(_init_worker, (ops, spec, data), _train_one, workers, address)
+        elif workers > 1 and len(jobs) > 1:
+            pool = _workers(workers, ops, spec, data)
         else:
-            pool = _pool(workers, ops, spec, data)
-            results = pool.imap_unordered(_train_one, jobs)
+            here.enter_context(one_thread())
+            _init_worker(ops, spec, data)
+        results = map(_train_one, jobs) if pool is None else pool.as_completed(jobs)
         last = time.perf_counter()
         for row in results:
             writer.writerow(_fmt(row))
@@ -385,28 +372,24 @@ def build(
     finally:
         f.close()
         bar.close()
+        here.close()
         if pool is not None:
-            pool.terminate()
-        if ray is not None:
-            ray.close()
+            pool.close()
 
     trained = {r["dna"] for r in _read_rows(out / RUNS)}
     measured = {r["dna"] for r in _complete_rows(out / COSTS, COST_FIELDS)}
     todo = [d for d in planned if d in trained and d not in measured]  # planned: DNA keys, in the order asked
-    todo = [[int(i) for i in d.split("-")] for d in todo]
+    todo = [dna_from_key(d) for d in todo]
     copied = _copy_costs(costs_from, spec, data) if costs_from is not None and todo else {}
     f, writer = _appender(out / COSTS, COST_FIELDS)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # latency is measured on one core, with no training running beside it
-    try:
-        with using_ops(ops):
+    try:  # latency is measured on one core, with no training running beside it
+        with one_thread(), using_ops(ops):
             for d in tqdm(todo, desc="NanoBench: measuring", unit="arch", disable=not progress):
-                row = copied.get(dna_key(d)) or _fmt(_measure_one(d, channels, data, space))
+                row = copied.get(dna_key(d)) or _fmt(measure_costs(d, channels, data, space))
                 writer.writerow({k: row[k] for k in COST_FIELDS})
                 f.flush()
     finally:
         f.close()
-        torch.set_num_threads(threads)
     if jobs or todo or not previous:  # a finished table keeps its date, machine and versions
         write_meta(used)
     return out
@@ -419,17 +402,11 @@ def _complete(planned, runs, costs, seeds) -> bool:
     return all((d, s) in done for d in planned for s in seeds) and all(d in measured for d in planned)
 
 
-def _version() -> str:
-    from . import __version__
-
-    return __version__
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Querying the table
 
 
-def _folder(table) -> Path:
+def folder(table) -> Path:
     """A shipped table's name ('digits', 'digits_variations') or the folder of a built one."""
     if table is None:
         table = DEFAULT_TABLE
@@ -469,11 +446,11 @@ class NanoBench:
             return load(**nb201)
         if nb201:
             raise ValueError(f"{', '.join(nb201)}: options of NanoBench.load('nb201') only")
-        folder = _folder(table)
+        where = folder(table)
         hint = "rebuild it with `nanonas bench build`"
         try:
-            meta = json.loads((folder / META).read_text())
-            runs, costs = _read_rows(folder / RUNS), {r["dna"]: r for r in _read_rows(folder / COSTS)}
+            meta = json.loads((where / META).read_text())
+            runs, costs = _read_rows(where / RUNS), {r["dna"]: r for r in _read_rows(where / COSTS)}
             if not runs:
                 raise ValueError("no training runs")
             by_dna = {}
@@ -481,7 +458,7 @@ class NanoBench:
                 by_dna.setdefault(r["dna"], []).append(r)
             records = {}
             for key, rows in by_dna.items():
-                dna = tuple(int(i) for i in key.split("-"))
+                dna = tuple(dna_from_key(key))
                 rows.sort(key=lambda r: int(r["seed"]))
                 per_seed = {k: [float(r[k]) for r in rows] for k in RUN_FIELDS[2:]}
                 cost = costs.get(key, {})
@@ -502,8 +479,8 @@ class NanoBench:
         except FileNotFoundError as e:
             raise ValueError(f"NanoBench table not found ({e.filename}); {hint}") from e
         except (KeyError, ValueError, IndexError, json.JSONDecodeError) as e:
-            raise ValueError(f"NanoBench table in {folder} is corrupted ({e}); {hint}") from e
-        return cls(records, meta, folder)
+            raise ValueError(f"NanoBench table in {where} is corrupted ({e}); {hint}") from e
+        return cls(records, meta, where)
 
     # -- the basics
     def __len__(self) -> int:
@@ -620,25 +597,21 @@ def verify(samples: int = 5, seed: int = 0, bench: NanoBench | None = None, prog
     if missing:
         raise ValueError(f"this table was built with ops that OPERATIONS lacks: {', '.join(missing)}; add them first")
     keys = random.Random(seed).sample(sorted(bench._records), min(samples, len(bench)))
-    data, report, threads = load_dataset(r["dataset"]), [], torch.get_num_threads()
-    torch.set_num_threads(r.get("torch_threads", 1))
-    try:
-        with using_ops({n: OPERATIONS[n] for n in r["ops"]}):
-            for key in tqdm(keys, desc="NanoBench: verifying", disable=not progress):
-                record = bench.query(key)
-                for s, recorded in zip(record["seeds"], record["val_accuracies"]):
-                    model, _ = train(list(key), _task(r, data, s))
-                    fresh = accuracy(model, *data.valid)
-                    report.append(
-                        {
-                            "dna": list(key),
-                            "ops": decode(key),
-                            "seed": s,
-                            "table": recorded,
-                            "fresh": fresh,
-                            "difference": fresh - recorded,
-                        }
-                    )
-    finally:
-        torch.set_num_threads(threads)
+    data, report = load_dataset(r["dataset"]), []
+    with torch_threads(r.get("torch_threads", 1)), using_ops({n: OPERATIONS[n] for n in r["ops"]}):
+        for key in tqdm(keys, desc="NanoBench: verifying", disable=not progress):
+            record = bench.query(key)
+            for s, recorded in zip(record["seeds"], record["val_accuracies"]):
+                model, _ = train(list(key), _task(r, data, s))
+                fresh = accuracy(model, *data.valid)
+                report.append(
+                    {
+                        "dna": list(key),
+                        "ops": decode(key),
+                        "seed": s,
+                        "table": recorded,
+                        "fresh": fresh,
+                        "difference": fresh - recorded,
+                    }
+                )
     return report

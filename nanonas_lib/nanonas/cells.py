@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import OPERATIONS, MixedOp, Network, Task, accuracy, check_dna, decode
+from .core import OPERATIONS, MixedOp, Network, Task, accuracy, check_dna, darts_epoch, decode, discretise, optimizers
 
 NODES = 4
 EDGES = [(i, j) for j in range(1, NODES) for i in range(j)]  # (from node, to node): 0-1, 0-2, 1-2, 0-3, 1-3, 2-3
@@ -109,11 +109,8 @@ def alphas_of(net: Network) -> torch.Tensor:
 
 
 def derive(net: Network) -> list[int]:
-    """The derived cell: each edge's argmax over its alphas, never 'zero' (as DARTS derives its cells)."""
-    alphas = alphas_of(net)
-    if "zero" in OPERATIONS:
-        alphas[:, list(OPERATIONS).index("zero")] = -1.0
-    return alphas.argmax(dim=-1).tolist()
+    """The derived cell: each edge's argmax over its alphas, never 'zero' (core's rule, as DARTS derives cells)."""
+    return discretise(alphas_of(net))
 
 
 @contextmanager
@@ -128,41 +125,31 @@ def on_path(net: Network, dna):
             cell.path = None
 
 
-# 3. DARTS on the cell, first order (core.darts's bilevel step), with two remedies for its collapse.
-def darts(task: Task, epochs=30, arch_lr=3e-3, aux_skip=False, on_epoch=None) -> dict:
+# 3. DARTS on the cell, first order (core's bilevel step and epoch), with two remedies for its collapse.
+def darts(task: Task, epochs=30, arch_lr=3e-3, aux_skip=False, on_epoch=None, net=None) -> dict:
     """DARTS on the cell: {'net': the supernet, 'alphas': softmaxed alphas after each epoch (epochs, edges, ops),
     'derived': the derived cell after each epoch, 'train_loss' and 'valid_loss' per epoch}.
 
+    on_epoch(epoch, softmax(alphas) (edges, ops), derived cell, training loss, validation loss): core.darts's hook,
+    so what draws or stops a chain's DARTS does a cell's too. `net`: the supernet to search (default: a fresh
+    `supernet(task)`), for a hook that looks into it between epochs.
     aux_skip: DARTS- (Chu et al., 2021): every edge also adds beta * its input, beta decaying linearly from 1 to 0,
     so a skip connection's advantage is given for free and the alphas need not pay it to 'skip'.
     """
-    (Xt, yt), (Xv, yv) = task.data.train, task.data.valid
-    net = supernet(task)
-    alphas = [p for name, p in net.named_parameters() if name.endswith("alphas")]
-    w_opt = torch.optim.Adam([p for name, p in net.named_parameters() if not name.endswith("alphas")], lr=task.lr)
-    a_opt = torch.optim.Adam(alphas, lr=arch_lr, betas=(0.5, 0.999), weight_decay=1e-3)
+    net = supernet(task) if net is None else net
+    w_opt, a_opt = optimizers(net, task.lr, arch_lr)
     history = {"net": net, "alphas": [], "derived": [], "train_loss": [], "valid_loss": []}
     for epoch in range(epochs):
         beta = 1 - epoch / max(epochs - 1, 1) if aux_skip else 0.0  # 1 at the first epoch, 0 at the last
         for cell in net.positions:
             cell.aux_skip = beta
-        net.train()  # BatchNorm on batch statistics (an on_epoch that scored the supernet left it in eval mode)
-        losses = []
-        for idx in torch.randperm(len(Xt)).split(task.batch_size):  # supernet() seeded: the order is seeded too
-            v = torch.randint(len(Xv), (len(idx),))
-            a_opt.zero_grad()
-            (valid_loss := F.cross_entropy(net(Xv[v]), yv[v])).backward()
-            a_opt.step()
-            w_opt.zero_grad()
-            (train_loss := F.cross_entropy(net(Xt[idx]), yt[idx])).backward()
-            w_opt.step()
-            losses.append((train_loss.item(), valid_loss.item()))
+        train_loss, valid_loss = darts_epoch(net, w_opt, a_opt, task)
         history["alphas"].append(alphas_of(net))
         history["derived"].append(derive(net))
-        history["train_loss"].append(sum(t for t, _ in losses) / len(losses))
-        history["valid_loss"].append(sum(v for _, v in losses) / len(losses))
+        history["train_loss"].append(train_loss)
+        history["valid_loss"].append(valid_loss)
         if on_epoch:
-            on_epoch(epoch, history)
+            on_epoch(epoch, history["alphas"][-1], history["derived"][-1], train_loss, valid_loss)
     for cell in net.positions:
         cell.aux_skip = 0.0
     return history

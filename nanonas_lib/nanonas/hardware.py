@@ -14,7 +14,6 @@ A profile says how the network will run: how many threads, how many images per f
 """
 
 import copy
-import os
 import platform
 import random
 import statistics
@@ -28,6 +27,7 @@ from torch import nn
 
 from .core import OPERATIONS, build_model
 from .measure import latency_ms
+from .parallel import cores, torch_threads
 
 
 # 1. Device profiles: how the network will run.
@@ -38,11 +38,6 @@ class Profile:
     threads: int | None  # torch threads while measuring; None leaves them as they are (a GPU does the work)
     device: str = "cpu"
     about: str = ""
-
-
-def cores() -> int:
-    """The CPU cores this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def profiles() -> dict[str, Profile]:
@@ -71,13 +66,8 @@ def get_profile(profile) -> Profile:
 def using(profile):
     """Run with the profile's number of torch threads, then give back the number there was (also after an error)."""
     profile = get_profile(profile)
-    threads = torch.get_num_threads()
-    if profile.threads is not None:
-        torch.set_num_threads(profile.threads)
-    try:
+    with torch_threads(profile.threads):
         yield profile
-    finally:
-        torch.set_num_threads(threads)
 
 
 # 2. Measuring: warm up, then interleave the parts in shuffled rounds; the median over rounds is the latency.

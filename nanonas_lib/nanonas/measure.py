@@ -73,3 +73,12 @@ def peak_memory_mb(model: nn.Module, input_shape, batch_size=256) -> float:
             h.remove()
     params = sum(p.numel() * p.element_size() for p in model.parameters())
     return (params + peak[0]) / 2**20
+
+
+COSTS = {  # every cost nanonas knows: name -> (model, input shape without the batch) -> value; NanoBench's columns
+    "params": lambda model, shape: count_params(model),
+    "macs": count_macs,
+    "latency_b1_ms": lambda model, shape: latency_ms(model, shape, 1),
+    "latency_b256_ms": lambda model, shape: latency_ms(model, shape, 256),
+    "peak_memory_mb": lambda model, shape: peak_memory_mb(model, shape, 256),
+}

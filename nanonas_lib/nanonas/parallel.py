@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import signal
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import replace
@@ -23,7 +23,10 @@ import torch
 
 from .core import OPERATIONS, Task, evaluate
 
-EXECUTORS = ("local", "ray")  # where workers run: processes on this machine, or Ray (local or a cluster)
+EXECUTORS = {  # where workers run, with what the command line's help says of each
+    "local": "worker processes on this machine (the default)",
+    "ray": "Ray tasks, on a local Ray or a cluster at --address",
+}
 
 
 def cores() -> int:
@@ -32,14 +35,20 @@ def cores() -> int:
 
 
 @contextmanager
-def one_thread():
-    """Run torch on one thread for a while (as every worker does), then on as many as before."""
+def torch_threads(n: int | None):
+    """Run torch on `n` threads for a while (None: as many as now), then on as many as before, after an error too."""
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    if n is not None:
+        torch.set_num_threads(n)
     try:
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+def one_thread():
+    """Run torch on one thread for a while, as every worker does: `with one_thread(): ...`."""
+    return torch_threads(1)
 
 
 def evaluate_here(dna, task: Task) -> float:
@@ -54,9 +63,14 @@ def evaluate_here(dna, task: Task) -> float:
 _WORKER = {}  # in a worker: the task it evaluates with (data included), set once when the worker starts
 
 
-def _start_worker(task: Task, ops: dict | None = None) -> None:
+def _boot(start, args: tuple) -> None:
+    """What every worker process does first (local or Ray), then `start(*args)`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the search process: it stops the workers
     torch.set_num_threads(1)  # one core each: workers side by side do not fight over cores
+    start(*args)
+
+
+def _start_worker(task: Task, ops: dict | None = None) -> None:
     if ops is not None:  # a fresh process (Ray, spawn) gets the ops the search uses, added ones included
         OPERATIONS.clear()
         OPERATIONS.update(ops)
@@ -114,6 +128,43 @@ class Pool:
         """Stop the workers now, busy or not: no process outlives the search."""
 
 
+def can_fork() -> bool:
+    """Can worker processes be forked here (Linux, macOS on request), so that they share what this process built?"""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+class LocalWorkers:
+    """Processes on this machine that run `fn(job)` once `start(*args)` has run in each, one torch thread each;
+    forked (`fork=True`: what a notebook defined goes along) or spawned (`args` must then pickle)."""
+
+    def __init__(self, start, args: tuple, fn, workers: int, fork: bool):
+        context = multiprocessing.get_context("fork" if fork else "spawn")
+        self.workers, self.fn = workers, fn
+        self.executor = ProcessPoolExecutor(workers, context, initializer=_boot, initargs=(start, args))
+
+    def submit(self, job) -> Future:
+        return self.executor.submit(self.fn, job)
+
+    def as_completed(self, jobs):
+        """fn(job) for each job, in the order they finish; a worker that dies says so in one RuntimeError."""
+        try:
+            yield from (future.result() for future in as_completed([self.submit(job) for job in jobs]))
+        except BrokenProcessPool as e:
+            raise RuntimeError("a worker process died (killed, or out of memory?)") from e
+
+    def pids(self) -> list[int]:
+        return list(self.executor._processes)
+
+    def close(self) -> None:
+        """Stop every worker now, busy or not."""
+        processes = list(self.executor._processes.values())  # the executor's own handles: the only way to stop
+        for p in processes:  # a worker in the middle of a training at once (Python 3.14 adds terminate_workers)
+            p.terminate()
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        for p in processes:
+            p.join()
+
+
 class LocalPool(Pool):
     """Worker processes on this machine, started on first use; forked where possible (ops added in a notebook go
     along), spawned for a GPU (CUDA cannot be forked) or where fork is missing."""
@@ -122,16 +173,15 @@ class LocalPool(Pool):
 
     def __init__(self, task: Task, workers: int):
         super().__init__()
-        self.task, self.workers, self._executor = task, workers, None
+        self.task, self.workers, self._local = task, workers, None
 
     def _submit(self, dna):
-        if self._executor is None:
-            fork = "fork" in multiprocessing.get_all_start_methods() and not self.task.device.startswith("cuda")
+        if self._local is None:
+            fork = can_fork() and not self.task.device.startswith("cuda")
             # forked workers share the parent's data; spawned ones get a CPU copy once and move it to the device
             task = self.task if fork else replace(self.task, data=self.task.data.to("cpu"))
-            context = multiprocessing.get_context("fork" if fork else "spawn")
-            self._executor = ProcessPoolExecutor(self.workers, context, initializer=_start_worker, initargs=(task,))
-        return self._executor.submit(_evaluate_in_worker, dna)
+            self._local = LocalWorkers(_start_worker, (task,), _evaluate_in_worker, self.workers, fork)
+        return self._local.submit(dna)
 
     def _collect(self, dna, future) -> float:
         try:
@@ -147,19 +197,13 @@ class LocalPool(Pool):
 
     def pids(self) -> list[int]:
         """The worker processes' ids (none before the first DNA is started or after `close`)."""
-        return [] if self._executor is None else list(self._executor._processes)
+        return [] if self._local is None else self._local.pids()
 
     def close(self) -> None:
         self.running.clear()
-        if self._executor is None:
-            return
-        processes = list(self._executor._processes.values())  # the executor's own handles: the only way to stop
-        for p in processes:  # a worker in the middle of a training at once (Python 3.14 adds terminate_workers)
-            p.terminate()
-        self._executor.shutdown(wait=True, cancel_futures=True)
-        for p in processes:
-            p.join()
-        self._executor = None
+        if self._local is not None:
+            self._local.close()
+            self._local = None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -174,7 +218,7 @@ def _ray_call(setup: list, start, fn, job):
 
     key = setup[0].hex()  # the set-up travels as one object in Ray's store, fetched once per worker process
     if _RAY_WORKER.get("setup") != key:
-        start(*ray.get(setup[0]))
+        _boot(start, ray.get(setup[0]))
         _RAY_WORKER["setup"] = key
     return fn(job)
 

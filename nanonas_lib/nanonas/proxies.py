@@ -22,7 +22,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import OPERATIONS, build_model, check_dna
+from .core import OPERATIONS, build_model, check_dna, dna_from_key, dna_key
 from .measure import count_macs, count_params
 
 BATCH_SIZE = 64  # one mini-batch: enough inputs for a 64 x 64 kernel, small enough for ~1 ms per proxy
@@ -152,20 +152,20 @@ def build(table: str = "digits", out: Path | None = None, progress: bool = True)
     """Score every architecture of a NanoBench's space with every proxy; write proxies.csv into its folder."""
     from .bench import NanoBench, using_ops
     from .data import load_dataset
+    from .parallel import one_thread
 
-    torch.set_num_threads(1)  # costs are per core, like NanoBench's training seconds
     bench = NanoBench.load(table)
     recipe = bench.meta["recipe"]
     data = load_dataset(recipe["dataset"])
     path = Path(out or bench.folder / PROXY_FILE)
     ops = recipe["ops"]
     rows = []
-    with using_ops({n: OPERATIONS[n] for n in ops}):
+    with one_thread(), using_ops({n: OPERATIONS[n] for n in ops}):  # costs per core, like NanoBench's seconds
         dnas = list(itertools.product(range(len(ops)), repeat=recipe["positions"]))
         for i, dna in enumerate(dnas):
             s = score(list(dna), data, channels=recipe["channels"])
             live = is_live(list(dna), data, recipe["channels"])
-            rows.append({"dna": "-".join(map(str, dna)), "live": int(live), **s})
+            rows.append({"dna": dna_key(dna), "live": int(live), **s})
             if progress and (i + 1) % 125 == 0:
                 print(f"{table}: {i + 1}/{len(dnas)} architectures scored", file=sys.stderr, flush=True)
     with open(path, "w", newline="") as f:
@@ -177,16 +177,14 @@ def build(table: str = "digits", out: Path | None = None, progress: bool = True)
 
 def load(table: str = "digits") -> dict:
     """{dna tuple: {'live': bool, proxy: value, proxy + '_ms': ms}} from a table's proxies.csv."""
-    from .bench import _folder
+    from .bench import folder
 
-    path = _folder(table) / PROXY_FILE
+    path = folder(table) / PROXY_FILE
     if not path.exists():
         raise ValueError(f"no proxy table for {table!r}; build it with `python -m nanonas.proxies build {table}`")
     with open(path) as f:
         return {
-            tuple(int(i) for i in r.pop("dna").split("-")): {
-                k: (v == "1") if k == "live" else float(v) for k, v in r.items()
-            }
+            tuple(dna_from_key(r.pop("dna"))): {k: (v == "1") if k == "live" else float(v) for k, v in r.items()}
             for r in csv.DictReader(f)
         }
 
@@ -222,14 +220,14 @@ class Proxy:
 def for_task(name: str, task) -> Proxy:
     """The proxy `name` for a search's task: from a shipped table's proxies.csv when one was built with this very
     recipe (same dataset, ops, positions, channels; same values as computing them, same cost charged), else live."""
-    from .bench import _folder, tables
+    from .bench import folder, tables
 
     if hasattr(getattr(task, "bench", None), "proxy"):  # a table with its own proxy values (NB201's)
         return task.bench.proxy(name)
     for table in tables():
-        if not (_folder(table) / PROXY_FILE).exists():
+        if not (folder(table) / PROXY_FILE).exists():
             continue
-        r = json.loads((_folder(table) / "meta.json").read_text())["recipe"]
+        r = json.loads((folder(table) / "meta.json").read_text())["recipe"]
         same = (r["dataset"], r["ops"], r["positions"], r["channels"])
         if task.data is not None and same == (task.data.name, list(OPERATIONS), task.positions, task.channels):
             return Proxy(name, task.data, task.channels, table=table, seed=0)

@@ -7,7 +7,7 @@ import time
 
 import torch
 
-from . import parallel, registry, strategies  # noqa: F401  (importing strategies registers the ones beyond core)
+from . import measure, parallel, registry, strategies  # noqa: F401  (importing strategies registers the ones beyond core)
 from .core import OPERATIONS, Task, accuracy, build_model, decode, train
 from .data import DATASETS, load_dataset
 from .fitness import Fitness
@@ -98,27 +98,16 @@ def resolve_device(device) -> str:
 
 
 class MeasuredCosts(dict):
-    """An architecture's costs, measured here on first use: {'params': ..., 'macs': ..., 'latency_b1_ms': ...}."""
+    """An architecture's costs (measure.COSTS), each measured here on first use: {'params': ..., 'macs': ...}."""
 
-    NAMES = ("params", "macs", "latency_b1_ms", "latency_b256_ms")
+    NAMES = tuple(measure.COSTS)
 
     def __init__(self, model, input_shape):
         super().__init__()
         self.model, self.input_shape = model, input_shape
 
     def __missing__(self, name):
-        from . import measure
-
-        if name not in self.NAMES:
-            raise KeyError(name)
-        batch = {"latency_b1_ms": 1, "latency_b256_ms": 256}.get(name)
-        self[name] = (
-            measure.count_params(self.model)
-            if name == "params"
-            else measure.count_macs(self.model, self.input_shape)
-            if name == "macs"
-            else measure.latency_ms(self.model, self.input_shape, batch)
-        )
+        self[name] = measure.COSTS[name](self.model, self.input_shape)  # an unknown name: a KeyError, as in a dict
         return self[name]
 
 
@@ -198,9 +187,7 @@ class Run:
     def _costs(self):
         """What an architecture costs: NanoBench's columns when the search looks up a table, else measured here."""
         if self.bench is not None:
-            from .bench import COST_FIELDS
-
-            names = getattr(self.bench, "cost_names", tuple(k for k in COST_FIELDS if k != "dna"))
+            names = getattr(self.bench, "cost_names", tuple(measure.COSTS))
             return getattr(self.bench, "costs", self.bench.query), names
         data, cache = self.task.data, {}
         shape = (data.in_channels, data.image_size, data.image_size)

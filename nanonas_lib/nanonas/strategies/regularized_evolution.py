@@ -17,7 +17,7 @@ dataset); random DNAs fill the rest. Each one is evaluated like any member, so i
 import random
 from collections import deque
 
-from ..core import OPERATIONS, Task, check_dna, mutate, random_dna
+from ..core import OPERATIONS, Task, check_dna, dna_from_key, mutate, random_dna
 from ..fitness import Fitness
 from ..registry import strategy
 
@@ -27,8 +27,7 @@ def starting_dnas(start, positions: int, population_size: int) -> list[list[int]
     dnas = []
     for dna in start:
         if isinstance(dna, str):  # from the command line: --start 1-0-2-1 0-0-1-1
-            parts = dna.split("-")
-            dna = [int(p) for p in parts] if all(p.isdigit() for p in parts) else dna
+            dna = dna_from_key(dna)
         dnas.append(tuple(check_dna(dna, positions)))
     dnas = [list(dna) for dna in dict.fromkeys(dnas)]
     if len(dnas) > population_size:
