@@ -6,8 +6,10 @@ import csv
 import html.parser
 import importlib.util
 import json
+import shutil
 import statistics
 import subprocess
+import sys
 
 import mistune
 import pytest
@@ -299,3 +301,43 @@ def test_the_report_page_renders_in_chromium(tmp_path):
         out.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(out / "report_test.png"), full_page=True)
     assert bars > 0 and not problems, problems
+
+
+# -- nbgrader, when it is installed: our points in its gradebook, read back by its own export
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("nbgrader") is None or shutil.which("alembic") is None,
+    reason="nbgrader is not installed (optional: pip install nbgrader)",
+)
+def test_our_points_land_in_nbgraders_gradebook(tmp_path):
+    course = tmp_path / "course"
+    (course / "source" / "02_architecture_dna").mkdir(parents=True)
+    shutil.copy(ROOT / "solutions" / "02_architecture_dna.ipynb", course / "source" / "02_architecture_dna")
+    (course / "nbgrader_config.py").write_text(f"c = get_config()\nc.CourseDirectory.root = {str(course)!r}\n")
+    nbgrader = lambda *args: subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args], cwd=course, check=True, capture_output=True
+    )
+    nbgrader("generate_assignment", "02_architecture_dna")
+    points = (1, 2, 2, 2, 3)
+    tasks = [{"task": f"q{k}", "name": "f", "title": "t", "max_points": p} for k, p in enumerate(points, 1)]
+    statuses = {"alice": ["correct"] * 5, "bob": ["correct", "incorrect", "timed out", "correct", "not attempted"]}
+    book = {"assignment": "02_architecture_dna", "tasks": tasks, "max_points": 10, "submissions": []}
+    for name, marks in statuses.items():
+        done = [
+            {**t, "status": st, "points": t["max_points"] * (st == "correct"), "feedback": f"{name} {st}"}
+            for t, st in zip(tasks, marks)
+        ]
+        path = f"submitted/{name}/02_architecture_dna/02_architecture_dna.ipynb"
+        book["submissions"].append({"submission": path, "points": sum(t["points"] for t in done), "tasks": done})
+    (tmp_path / "02.json").write_text(json.dumps(book))
+    url = f"sqlite:///{course / 'gradebook.db'}"
+    assert cli.main(["report", str(tmp_path / "02.json"), "--nbgrader", url]) == 0
+    nbgrader("export")
+    scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader((course / "grades.csv").open())}
+    assert scores == {"alice": 10.0, "bob": 3.0}
+    from nbgrader.api import Gradebook
+
+    with Gradebook(url) as gb:
+        comment = gb.find_comment("q3_answer", "02_architecture_dna", "02_architecture_dna", "bob")
+        assert comment.comment == "timed out: bob timed out"

@@ -321,3 +321,45 @@ def write_feedback(books: list[dict], folder) -> list[Path]:
             partial.replace(path)
             made.append(path)
     return made
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# nbgrader: our points into its gradebook
+
+
+def to_nbgrader(book: dict, db_url: str) -> int:
+    """Write the gradebook's points into nbgrader's gradebook (e.g. sqlite:///course/gradebook.db); returns the count.
+
+    Each task's points become the manual score of its check cell (`q3_check`) and its feedback the comment on its
+    answer cell (`q3_answer`), so `nbgrader export` and nbgrader's formgrader show the grader's sandboxed result.
+    The assignment must be in nbgrader's database (`nbgrader generate_assignment` puts it there); a student or a
+    submission it does not know yet is added.
+    """
+    try:
+        from nbgrader.api import Gradebook, MissingEntry
+    except ImportError:
+        raise ValueError("writing into nbgrader's gradebook needs nbgrader: pip install nbgrader") from None
+
+    assignment, written = book["assignment"], 0
+    with Gradebook(db_url) as gb:
+        try:
+            notebooks = [nb.name for nb in gb.find_assignment(assignment).notebooks]
+        except MissingEntry:
+            said = f"nbgrader's gradebook has no assignment {assignment!r}"
+            raise ValueError(said + " (nbgrader generate_assignment adds it)") from None
+        if assignment not in notebooks:
+            raise ValueError(f"nbgrader's assignment {assignment!r} has no notebook {assignment}.ipynb")
+        for name, s in zip(students(book), book["submissions"]):
+            gb.update_or_create_student(name)
+            try:
+                gb.find_submission(assignment, name)
+            except MissingEntry:
+                gb.add_submission(assignment, name)
+            for t in s["tasks"]:
+                grade = gb.find_grade(f"{t['task']}_check", assignment, assignment, name)
+                grade.manual_score = float(t.get("points", 0))
+                comment = gb.find_comment(f"{t['task']}_answer", assignment, assignment, name)
+                comment.manual_comment = f"{status_of(t)}: {visible(t.get('feedback', ''))}"
+                written += 1
+            gb.db.commit()
+    return written

@@ -319,13 +319,14 @@ def write_report(books: list[dict], path) -> Path:
     return path
 
 
-def run(gradebooks, report=None, feedback=None, roster=None) -> list[Path]:
+def run(gradebooks, report=None, feedback=None, roster=None, nbgrader=None) -> list[Path]:
     """The teacher's files from JSON gradebooks: each one's CSVs next to it, the report page, the feedback files.
 
     `report`: the page's path (True: next to the first gradebook, STEM.report.html). `feedback`: a folder.
-    `roster`: a gradebook exported from Canvas, whose IDs go into the Canvas CSV.
+    `roster`: a gradebook exported from Canvas, whose IDs go into the Canvas CSV. `nbgrader`: the database URL of
+    nbgrader's gradebook, which receives every task's points (gradebook.to_nbgrader).
     """
-    from .gradebook import load, read_canvas_roster, write_exports, write_feedback
+    from .gradebook import load, read_canvas_roster, to_nbgrader, write_exports, write_feedback
 
     books = [load(p) for p in gradebooks]
     people = read_canvas_roster(roster) if roster else None
@@ -338,4 +339,6 @@ def run(gradebooks, report=None, feedback=None, roster=None) -> list[Path]:
         made.append(write_report(books, default if report is True else report))
     if feedback:
         made += write_feedback(books, feedback)
+    for book in books if nbgrader else []:
+        print(f"nbgrader: {to_nbgrader(book, nbgrader)} grades of {book['assignment']} written to {nbgrader}")
     return made

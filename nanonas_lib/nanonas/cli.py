@@ -69,6 +69,7 @@ def teacher_flags(parser, page: bool = True) -> None:
         parser.add_argument("--report", nargs="?", const=True, metavar="PATH", help="write the item analysis page")
     parser.add_argument("--feedback", metavar="DIR", help="write one feedback file per student (.md and .html)")
     parser.add_argument("--roster", metavar="CANVAS.csv", help="a gradebook exported from Canvas: its IDs go in ours")
+    parser.add_argument("--nbgrader", metavar="DB_URL", help="write the points into nbgrader's gradebook too")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -245,7 +246,7 @@ def _teacher(args, gradebooks, report) -> int:
     """`nanonas report`, and `nanonas grade`'s last step: the CSVs for a platform, the page, the feedback files."""
     from course.report import run
 
-    for path in run(gradebooks, report, args.feedback, args.roster):
+    for path in run(gradebooks, report, args.feedback, args.roster, args.nbgrader):
         print(f"written: {path}")
     return 0
 
