@@ -364,7 +364,7 @@ class NB201(NanoBench):
     def __init__(self, data: dict, folder: Path):  # NanoBench's own __init__ would build every record at once
         self.meta, self.folder = {"recipe": RECIPE, "runs": len(data["dna"]), "source": "docs/nb201.md"}, folder
         self.columns = data  # {name: array in NB201 index order}
-        self._records = _Records(data)
+        self._records, self._proxy_tables = _Records(data), {}
         val, dnas = data["val_accuracy"].tolist(), self._records.dnas
         order = sorted(range(len(dnas)), key=lambda i: (-val[i], dnas[i]))  # best first, as NanoBench's
         self._order = [dnas[i] for i in order]
@@ -433,9 +433,12 @@ class NB201(NanoBench):
         column = "naswot" if name == "naswot" else "zc_" + PROXY_NAMES.get(name, name)
         if name not in OURS or column not in self.columns:
             raise ValueError(f"unknown proxy {name!r}; choose from: {', '.join(OURS)}")
-        values = np.nan_to_num(self.columns[column], nan=-np.inf).tolist()
-        table = {dna: {name: v, name + "_ms": math.nan} for dna, v in zip(self._records.dnas, values)}
-        return Proxy(name, table=table)
+        if name not in self._proxy_tables:  # shared by every search on this table; each Proxy counts its own cost
+            values = np.nan_to_num(self.columns[column], nan=-np.inf).tolist()
+            self._proxy_tables[name] = {
+                d: {name: v, name + "_ms": math.nan} for d, v in zip(self._records.dnas, values)
+            }
+        return Proxy(name, table=self._proxy_tables[name])
 
 
 class Lookup(BenchEvaluator):
