@@ -236,6 +236,9 @@ def test_nanonas_report_writes_the_files_and_refuses_bad_input(tmp_path, capsys)
         with pytest.raises(SystemExit):
             cli.main(["report", str(tmp_path / bad)])
         assert said in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # a feedback folder that is a file
+        cli.main(["report", str(tmp_path / "02.json"), "--feedback", str(tmp_path / "02.json")])
+    assert "cannot write" in capsys.readouterr().err
 
 
 def test_an_old_gradebook_without_times_or_statuses_still_reports(tmp_path):

@@ -135,7 +135,7 @@ def status_figure(rows: list[dict], n: int, div_id: str) -> str:
         shares = [r["counts"].get(status, 0) / max(n, 1) for r in rows]
         if any(shares):
             fig.add_bar(y=labels, x=shares, name=status, orientation="h", marker_color=COLOURS[status])
-    fig.update_layout(barmode="stack", legend=dict(orientation="h", y=-0.2))
+    fig.update_layout(barmode="stack", legend=dict(orientation="h", y=-0.2, traceorder="normal"))
     fig.update_xaxes(title="share of the class", tickformat=".0%", range=[0, 1])
     fig.update_yaxes(autorange="reversed")
     return _figure(_layout(fig, "Each task: how the class did", height=120 + 45 * len(rows)), div_id)
@@ -331,14 +331,17 @@ def run(gradebooks, report=None, feedback=None, roster=None, nbgrader=None) -> l
     books = [load(p) for p in gradebooks]
     people = read_canvas_roster(roster) if roster else None
     made = []
-    for book in books:
-        made += write_exports(book, Path(book["path"]).with_suffix(""), people)
-    if report:
-        first = Path(books[0]["path"])
-        default = first.with_suffix(".report.html") if len(books) == 1 else first.with_name("report.html")
-        made.append(write_report(books, default if report is True else report))
-    if feedback:
-        made += write_feedback(books, feedback)
+    try:
+        for book in books:
+            made += write_exports(book, Path(book["path"]).with_suffix(""), people)
+        if report:
+            first = Path(books[0]["path"])
+            default = first.with_suffix(".report.html") if len(books) == 1 else first.with_name("report.html")
+            made.append(write_report(books, default if report is True else report))
+        if feedback:
+            made += write_feedback(books, feedback)
+    except OSError as e:  # a folder that is a file, a read-only place: say which, no traceback
+        raise ValueError(f"cannot write {e.filename or e}: {e.strerror or type(e).__name__}") from None
     for book in books if nbgrader else []:
         print(f"nbgrader: {to_nbgrader(book, nbgrader)} grades of {book['assignment']} written to {nbgrader}")
     return made
