@@ -106,3 +106,41 @@ def pytest_collection_modifyitems(session, config, items):
         folder = NEEDS_DATA.get(Path(item.path).name)
         if folder is not None and not folder.is_dir():
             item.add_marker(pytest.mark.skip(reason=f"{folder} is absent: its tables are not shipped (docs/nb201.md)"))
+
+
+# -- Executed copies for the website (issue 27) ------------------------------------------------------------------------
+# Each lesson and project nbval runs is written, with the outputs its cells produced in this run, to
+# artifacts/executed/notebooks/NAME.ipynb (or NANONAS_EXECUTED_DIR/notebooks/): `make site` publishes those copies
+# instead of running every notebook a second time (course/site.py). The copy records the SHA-256 of the source it ran
+# and whether every code cell ran without an error; the site takes only a complete copy of the current source.
+
+_EXECUTED_OUTPUTS = {}  # notebook collector -> {id(cell): outputs nbval collected}
+
+
+def pytest_runtest_teardown(item, nextitem):
+    parent = item.parent
+    if type(item).__name__ != "IPyNbCell" or Path(parent.path).parent.name != "notebooks":
+        return
+    if item.test_outputs is not None:
+        _EXECUTED_OUTPUTS.setdefault(parent, {})[id(item.cell)] = item.test_outputs
+    if nextitem is not None and nextitem.parent is parent and type(nextitem).__name__ == "IPyNbCell":
+        return  # not the notebook's last cell yet
+    import hashlib
+
+    ran = _EXECUTED_OUTPUTS.pop(parent, {})
+    source = Path(parent.path)
+    nb = nbformat.read(source, as_version=4)  # the file as committed, not nbval's copy (its outputs may be stand-ins)
+    code = [(mine, theirs) for mine, theirs in zip(nb.cells, parent.nb.cells) if mine.cell_type == "code"]
+    complete = [c.source for c in nb.cells] == [c.source for c in parent.nb.cells]  # not edited while it ran
+    for mine, theirs in code:
+        outputs = ran.get(id(theirs))
+        complete = complete and outputs is not None and not any(o.output_type == "error" for o in outputs)
+        mine.outputs = [nbformat.from_dict(dict(o)) for o in outputs or []]
+    nb.metadata["nanonas_executed"] = {
+        "source_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
+        "complete": complete,
+        "by": "nbval",
+    }
+    folder = Path(os.environ.get("NANONAS_EXECUTED_DIR") or Path(__file__).parent / "artifacts" / "executed")
+    (folder / "notebooks").mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / "notebooks" / source.name)
