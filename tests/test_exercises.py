@@ -31,15 +31,10 @@ from course import (
 )
 from course.question import CODE_SPAN, Feedback, Question, reference
 from nanonas import cli
+from tests.helpers import verdict
 from tests.test_notebooks import ROOT
 
 LESSONS = list(ASSIGNMENTS)
-
-
-def verdict(lesson, number, fn):
-    """The verdict of task `number` of a lesson module on the answer `fn`, checked in this process."""
-    q = lesson.QUESTIONS[number - 1]
-    return q.bind({q.name: fn}).verdict()
 
 
 # -- the exercise notebooks are generated from the solutions, and carry nbgrader's metadata
@@ -187,53 +182,53 @@ def _mutate_same_for_seed_3(dna, rng):
 
 NEIGHBOURS = lambda dna: lesson02.REFERENCE.neighbours(dna)  # noqa: E731
 
-WRONG = [  # (lesson, task, answer, words the feedback must contain)
-    (lesson02, 2, _mutate_same_for_seed_3, "your `mutate` returned the same DNA"),
-    (lesson02, 2, lambda dna, rng: [random.randrange(5) if i == 0 else x for i, x in enumerate(dna)], "seed"),
+WRONG = [  # (assignment, question number, answer, words the feedback must contain)
+    ("02", 2, _mutate_same_for_seed_3, "your `mutate` returned the same DNA"),
+    ("02", 2, lambda dna, rng: [random.randrange(5) if i == 0 else x for i, x in enumerate(dna)], "seed"),
     (
-        lesson02,
+        "02",
         1,
         lambda names: [["conv3x3", "conv5x5", "maxpool", "skip", "zero"].index(n) for n in names[:4]],
         "any number of positions",
     ),
-    (lesson02, 3, lambda a, b, rng: a[:2] + b[2:], "never cut"),
+    ("02", 3, lambda a, b, rng: a[:2] + b[2:], "never cut"),
     (
-        lesson02,
+        "02",
         5,
         lambda fitness: [d for d in fitness if all(fitness[tuple(n)] < fitness[d] for n in NEIGHBOURS(list(d)))],
         "only equal",
     ),
-    (lesson03, 1, lambda bench, dna: 100 * lesson03.REFERENCE.regret(bench, dna), "percentage points"),
+    ("03", 1, lambda bench, dna: 100 * lesson03.REFERENCE.regret(bench, dna), "percentage points"),
     (
-        lesson03,
+        "03",
         3,
         lambda pop, fitness, rng, k=3: max((rng.choice(pop) for _ in range(k)), key=fitness),
         "can never be one of the",
     ),
-    (lesson03, 3, lambda pop, fitness, rng, k=3: max(pop, key=fitness), "always returned the same member"),
-    (lesson04, 1, lambda a: torch.exp(a) / torch.exp(a).sum(), "overflows"),
-    (lesson04, 2, lambda x, ops, w: sum(wi * op(x) for wi, op in zip(torch.softmax(w, 0), ops)), "softmax"),
-    (lesson04, 3, lambda alphas: alphas.argmax(dim=1).tolist(), "picked `zero`"),
-    (lesson04, 3, lambda alphas: lesson04.REFERENCE.derive(alphas.detach()), None),  # correct: detach is fine
-    (lesson04, 3, lambda alphas: alphas.clamp_(max=9).argmax(1).tolist(), "in-place operation"),  # torch's words
+    ("03", 3, lambda pop, fitness, rng, k=3: max(pop, key=fitness), "always returned the same member"),
+    ("04", 1, lambda a: torch.exp(a) / torch.exp(a).sum(), "overflows"),
+    ("04", 2, lambda x, ops, w: sum(wi * op(x) for wi, op in zip(torch.softmax(w, 0), ops)), "softmax"),
+    ("04", 3, lambda alphas: alphas.argmax(dim=1).tolist(), "picked `zero`"),
+    ("04", 3, lambda alphas: lesson04.REFERENCE.derive(alphas.detach()), None),  # correct: detach is fine
+    ("04", 3, lambda alphas: alphas.clamp_(max=9).argmax(1).tolist(), "in-place operation"),  # torch's words
     (
-        lesson04,
+        "04",
         4,
         lambda net, w_opt, a_opt, t, v: lesson04.REFERENCE.bilevel_step(net, w_opt, a_opt, v, t),
         "swap them",
     ),
-    (lesson04, 4, lesson04._weights_first, "before the alphas"),
-    (lesson04, 4, lesson04._no_zero_grad, "zero_grad"),
-    (lesson05, 1, lambda a, b: all(x >= y for x, y in zip(a, b)), "never dominates an equal one"),
-    (lesson05, 2, lambda pts: sorted(range(len(pts)), key=lambda i: pts[i])[-1:], "misses index"),
+    ("04", 4, lesson04._weights_first, "before the alphas"),
+    ("04", 4, lesson04._no_zero_grad, "zero_grad"),
+    ("05", 1, lambda a, b: all(x >= y for x, y in zip(a, b)), "never dominates an equal one"),
+    ("05", 2, lambda pts: sorted(range(len(pts)), key=lambda i: pts[i])[-1:], "misses index"),
     (
-        lesson05,
+        "05",
         3,
         lambda pts, ref: sum((x - ref[0]) * (y - ref[1]) for x, y in pts if x > ref[0] and y > ref[1]),
         "counted twice",
     ),
     (
-        lesson05,
+        "05",
         4,
         lambda bench, budget: lesson05.REFERENCE.best_under(bench, budget - 1e-12),
         "equal to the budget fits",
@@ -241,7 +236,7 @@ WRONG = [  # (lesson, task, answer, words the feedback must contain)
 ]
 
 
-@pytest.mark.parametrize("lesson, number, answer, words", WRONG, ids=lambda x: getattr(x, "__name__", None))
+@pytest.mark.parametrize("lesson, number, answer, words", WRONG)
 def test_wrong_answers_get_plain_words(lesson, number, answer, words):
     v = verdict(lesson, number, answer)
     if words is None:
@@ -260,7 +255,7 @@ def test_aging_step_that_drops_the_worst_is_told_so():
         population.append(child)
         return child
 
-    v = verdict(lesson03, 4, drop_worst)
+    v = verdict("03", 4, drop_worst)
     assert v.status == INCORRECT and "removes the oldest" in v.feedback
 
 

@@ -4,23 +4,22 @@ comparison is what benchmarks/optuna_nsga2.py computes, and the notebook has the
 import importlib.util
 import json
 import statistics
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from course import questions
 from course.question import CORRECT, INCORRECT
 from nanonas.bench import NanoBench
 from nanonas.pareto import dominates, hypervolume_2d
+from tests import helpers
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "07a_multi_objective.ipynb"
 RESULT = ROOT / "benchmarks" / "results" / "optuna_nsga2.json"
 
 
-def verdict(name, fn):
-    q = next(q for q in questions("07a") if q.name == name)
-    return q.bind({name: fn}).verdict()
+verdict = partial(helpers.verdict, "07a")
 
 
 def _ends(points, step):

@@ -2,17 +2,18 @@
 notebook's shape."""
 
 import random
+from functools import partial
 from pathlib import Path
 
 import pytest
 from scipy.stats import kendalltau
 
 import nanonas
-from course import questions
 from course.question import CORRECT, INCORRECT
 from nanonas import STRATEGIES
 from nanonas.core import Task
 from nanonas.fitness import Fitness
+from tests import helpers
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,9 +88,7 @@ def test_a_bad_start_is_one_clear_value_error(start, words):
         run(start, population_size=5)
 
 
-def verdict(name, fn):
-    q = next(q for q in questions("07b_transfer") if q.name == name)
-    return q.bind({name: fn}).verdict()
+verdict = partial(helpers.verdict, "07b_transfer")
 
 
 def _tau_a(a, b):

@@ -2,20 +2,20 @@
 passes, and the project notebook has the course's shape."""
 
 import json
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from course import questions
 from course.question import CORRECT, INCORRECT
+from tests import helpers
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "07c_hardware_aware.ipynb"
 
 
-def verdict(name, fn):
-    q = next(q for q in questions("07c_hardware_aware") if q.name == name)
-    return q.bind({name: fn}).verdict()
+verdict = partial(helpers.verdict, "07c_hardware_aware")
 
 
 def _mean(values):

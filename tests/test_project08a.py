@@ -1,6 +1,7 @@
 """Project 08a (progressive NAS): the milestones' checks (references pass, typical wrong answers are told what is
 wrong, answers written another way pass); the notebook's shape is tested with every project's (test_projects06.py)."""
 
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -8,13 +9,12 @@ import pytest
 from course import questions
 from course.question import CORRECT, INCORRECT, NOT_ATTEMPTED
 from nanonas.strategies.progressive import expansions as library_expansions
+from tests import helpers
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def verdict(name, fn, **others):
-    q = next(q for q in questions("08a_progressive") if q.name == name)
-    return q.bind({**others, name: fn}).verdict()
+verdict = partial(helpers.verdict, "08a_progressive")
 
 
 def _expansions_in_place(parent, position, n_ops):

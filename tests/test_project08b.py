@@ -2,6 +2,7 @@
 and its bar is met with margin, typical wrong answers are told what is wrong, answers written another way pass) and
 the notebook's shape."""
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -12,13 +13,12 @@ from course import lesson08b, questions
 from course.question import CORRECT, INCORRECT, NOT_ATTEMPTED
 from nanonas import predictors
 from nanonas.bench import NanoBench
+from tests import helpers
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def verdict(name, fn):
-    q = next(q for q in questions("08b_neural_predictor") if q.name == name)
-    return q.bind({name: fn}).verdict()
+verdict = partial(helpers.verdict, "08b_neural_predictor")
 
 
 def _ridge(features):
