@@ -14,6 +14,7 @@ the gradebook is always written.
 """
 
 import csv
+import hashlib
 import json
 import os
 import re
@@ -28,10 +29,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import ASSIGNMENTS, assignment_name, questions
+from . import ASSIGNMENTS, assignment_name, questions, remote
 from .question import CORRECT, INCORRECT, MISSING, NOT_ATTEMPTED, Call
 from .runner import MESSAGE_LIMIT, frame
-from .sandbox import Limits, Sandbox
+from .sandbox import REDUCED, Limits, Sandbox
 
 ERROR, TIMED_OUT = "error", "timed out"
 STATUSES = (CORRECT, INCORRECT, NOT_ATTEMPTED, MISSING, ERROR, TIMED_OUT)
@@ -40,15 +41,44 @@ START_TIMEOUT = 120  # seconds a fresh process may take to start (importing torc
 FEEDBACK_LIMIT = 1000  # characters of feedback kept per task, and per note
 SIZE_LIMIT = 200 * 2**20  # the largest submission file read
 TASK_ID = re.compile(r"^q(\d+)_(task|answer|check)$")
-REDUCED = (
-    "WARNING: isolation reduced: {reason}. Submissions ran without a sandbox, with resource limits only: a "
-    "hostile one could read or change files the grader can. Checks and points still ran in the grader."
-)
+# what a terminal or an editor would act on, or hide: control characters (C0, DEL, C1), the bidirectional
+# overrides, separators that end a line, and lone surrogates (a file name that is not UTF-8 holds them)
+UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs a cell starting with one of these
+
+
+def clean(text) -> str:
+    """`text` safe to print and to store: every unsafe character escaped as Python writes it (\\x1b, \\n, \\udc80; a
+    byte of a file name that is not UTF-8 as \\xNN), so it shows what is there and acts on nothing."""
+    try:
+        text = str(text)
+    except Exception:  # noqa: BLE001 - a learner's __str__ may do anything
+        text = "?"
+
+    def escape(match):
+        c = ord(match.group())
+        if 0xDC80 <= c <= 0xDCFF:  # os.fsdecode's escape for a byte that is not UTF-8
+            return f"\\x{c - 0xDC00:02x}"
+        return {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}.get(c) or (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}")
+
+    return UNSAFE.sub(escape, text)
+
+
+def cell(text) -> str:
+    """A CSV cell a spreadsheet shows as text: `clean`, and a leading = + - @ (a formula) behind a quote."""
+    text = clean(text)
+    return "'" + text if text.startswith(FORMULA) else text
 
 
 def _short(text, limit: int = FEEDBACK_LIMIT) -> str:
-    text = str(text)
+    text = clean(text)
     return text if len(text) <= limit else text[: limit - 30] + f"… [{len(text) - limit + 30} characters cut]"
+
+
+def task_seed(seed: int, task: str) -> int:
+    """The seed of one task's random cases, drawn from the submission's secret seed: a probe that must take its
+    seed into the sandbox reveals that task's alone."""
+    return int.from_bytes(hashlib.sha256(f"{seed}:{task}".encode()).digest()[:6], "big")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -144,7 +174,7 @@ class Stopped(BaseException):
 
 
 class Kernel:
-    """One sandboxed runner process, driven through its stdin and stdout."""
+    """One sandboxed runner process, driven through its stdin and stdout, each read and write with a deadline."""
 
     def __init__(self, sandbox: Sandbox, notebook: bytes, deadline: float):
         notebook_fd = os.memfd_create("submission") if sandbox.isolated else None
@@ -152,25 +182,32 @@ class Kernel:
             os.write(notebook_fd, notebook)
             os.lseek(notebook_fd, 0, os.SEEK_SET)
         inner = [sys.executable, "-m", "course.runner"]
-        argv, fds, args_fd = sandbox.command(inner, notebook_fd)
-        env = None if sandbox.isolated else {**os.environ, "OMP_NUM_THREADS": "1", "NANONAS_GRADING": "1"}
+        self.group, self.process, self.lookups = None, None, []
         try:
-            self.process = subprocess.Popen(
-                argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                pass_fds=fds,
-                start_new_session=True,  # one process group: killed as a whole
-                env=env,
-                cwd=None if sandbox.isolated else self._private_folder(),
-            )
+            self.group, launch = sandbox.launch(inner, notebook_fd)
+            with launch:
+                self.process = subprocess.Popen(
+                    launch.argv,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    pass_fds=launch.fds,
+                    start_new_session=True,  # one process group: killed as a whole
+                    env=launch.env,
+                    cwd="/" if sandbox.isolated else self._private_folder(),
+                )
+        except OSError as e:
+            if self.group is not None:
+                self.group.remove()
+            raise Stopped(f"could not be started ({e.strerror or e})", alive=False) from None
         finally:
-            for fd in (args_fd, notebook_fd):
-                if fd is not None:
-                    os.close(fd)
-        self.selector = selectors.DefaultSelector()
-        self.selector.register(self.process.stdout, selectors.EVENT_READ)
+            if notebook_fd is not None:
+                os.close(notebook_fd)
+        self.stdin, self.stdout = self.process.stdin.fileno(), self.process.stdout.fileno()
+        os.set_blocking(self.stdin, False)  # a writer that waits for a reader that never reads would hang
+        self.reading, self.writing = selectors.DefaultSelector(), selectors.DefaultSelector()
+        self.reading.register(self.stdout, selectors.EVENT_READ)
+        self.writing.register(self.stdin, selectors.EVENT_WRITE)
         self.buffer, self.ids = b"", 0
         self.request({"op": "hello"}, deadline, started=True)
 
@@ -181,7 +218,8 @@ class Kernel:
         return self._tmp.name
 
     def _read(self, deadline: float):
-        """The next message, or None when the deadline passes; raises Stopped when the process has gone."""
+        """The next message, or None when the deadline passes; raises Stopped when the process has gone, or sent
+        what no runner sends."""
         while True:
             if len(self.buffer) >= 4:
                 size = int.from_bytes(self.buffer[:4], "big")
@@ -189,80 +227,126 @@ class Kernel:
                     raise Stopped("sent the grader a reply larger than it accepts", alive=False)
                 if len(self.buffer) >= 4 + size:
                     data, self.buffer = self.buffer[4 : 4 + size], self.buffer[4 + size :]
-                    try:
-                        message = json.loads(data)
-                    except (ValueError, RecursionError):
-                        message = None
-                    return message if type(message) is dict else {}
+                    return parse(data)
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left <= 0 or not self.reading.select(timeout=left):
                 return None
-            if not self.selector.select(timeout=left):
-                return None
-            chunk = os.read(self.process.stdout.fileno(), 1 << 20)
+            chunk = os.read(self.stdout, 1 << 20)
             if not chunk:
-                raise Stopped("stopped the Python process (os._exit(), a crash, or a resource limit)", alive=False)
+                raise Stopped(GONE, alive=False)
             self.buffer += chunk
 
-    def _send(self, message: dict) -> None:
-        try:
-            self.process.stdin.write(frame(message))
-            self.process.stdin.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            raise Stopped(
-                "stopped the Python process (os._exit(), a crash, or a resource limit)", alive=False
-            ) from None
+    def _send(self, message: dict, deadline: float) -> None:
+        """Write a message whole by `deadline`; raises Stopped when the process does not read it in time."""
+        data = memoryview(frame(message))
+        while data:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.writing.select(timeout=left):
+                raise Stopped("stopped reading what the grader sent it", alive=False)
+            try:
+                written = os.write(self.stdin, data)
+            except BlockingIOError:
+                continue
+            except OSError:
+                raise Stopped(GONE, alive=False) from None
+            data = data[written:]
 
-    def request(self, message: dict, deadline: float, started: bool = False) -> dict:
+    def _answer_lookup(self, message: dict, deadline: float) -> None:
+        """The learner's side asks an entry of a Lookup whose table stayed here: the call is recorded here."""
+        index, number = message.get("lookup"), message.get("seq")
+        if type(index) is not int or not 0 <= index < len(self.lookups):
+            raise Stopped("asked the grader for a table it was not given", alive=False)
+        try:
+            key = remote.decode(message.get("key"), allowance=remote.Allowance(10_000, deadline), reply=True)
+            key = tuple(key) if type(key) in (list, tuple) else key
+            reply = {"op": "looked", "seq": number, "value": remote.encode(self.lookups[index](key))}
+        except (KeyError, TypeError, remote.BadData):  # not in a strict table, or not a key at all
+            reply = {"op": "looked", "seq": number, "error": "KeyError"}
+        self._send(reply, deadline)
+
+    def request(self, message: dict, deadline: float, started: bool = False, lookups=()) -> dict:
         """Send a request and wait for its reply until `deadline`; after that, interrupt it and raise Stopped."""
         self.ids += 1
+        self.lookups = list(lookups)
         if not started:
-            self._send({**message, "id": self.ids})
+            self._send({**message, "id": self.ids}, deadline)
         while True:
             reply = self._read(deadline)
             if reply is None:
                 break
             if started and reply.get("status") == "ready":
                 return reply
-            if reply.get("id") == self.ids:
+            if reply.get("op") == "lookup":
+                self._answer_lookup(reply, deadline)
+            elif reply.get("id") == self.ids:
                 return reply
         if started:
             raise Stopped("did not start in time", alive=False)
-        self._send({"op": "interrupt"})  # KeyboardInterrupt in the learner's code
         late = time.monotonic() + PROBE_TIMEOUT
+        self._send({"op": "interrupt"}, late)  # KeyboardInterrupt in the learner's code
         while True:
             reply = self._read(late)
             if reply is None:
                 raise Stopped("kept running when interrupted", alive=False)
-            if reply.get("id") == self.ids:
+            if reply.get("op") == "lookup":
+                self._answer_lookup(reply, late)
+            elif reply.get("id") == self.ids:
                 raise Stopped("was interrupted", alive=True)
 
     def close(self) -> None:
-        """Kill the process and everything it started (its process group; the sandbox's PID namespace)."""
-        try:
-            os.killpg(self.process.pid, 9)
-        except OSError:
-            pass
-        self.process.kill()
-        self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
+        """Kill the process and everything it started (its process group; the sandbox's PID namespace; its
+        cgroup)."""
+        if self.process is not None:
             try:
-                stream.close()
+                os.killpg(self.process.pid, 9)
             except OSError:
                 pass
-        self.selector.close()
+            self.process.kill()
+            self.process.wait()
+            for stream in (self.process.stdin, self.process.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+            self.reading.close()
+            self.writing.close()
+        if self.group is not None:
+            self.group.remove()
         if hasattr(self, "_tmp"):
             self._tmp.cleanup()
+
+
+GONE = "stopped the Python process (os._exit(), a crash, or a resource limit)"
+KEYS = 64  # keys of one JSON object, at most: the runner's messages have a handful
+
+
+def _object(pairs):
+    if len(pairs) > KEYS:
+        raise ValueError("an object with too many keys")
+    return dict(pairs)
+
+
+def parse(data: bytes) -> dict:
+    """A message of the learner's process; Stopped when it is not one (not JSON, not an object, too many keys)."""
+    try:
+        message = json.loads(data, object_pairs_hook=_object)
+    except (ValueError, RecursionError):
+        message = None
+    if type(message) is not dict:
+        raise Stopped("sent the grader a message that is not one it reads", alive=False)
+    return message
 
 
 class RemoteAnswer(Call):
     """The learner's function, in the sandboxed process: called with plain data until the check's deadline."""
 
+    counts_calls = True  # a Lookup's table stays in the grader, which answers (and counts) each evaluation
+
     def __init__(self, kernel: Kernel, name: str, deadline: float):
         self.kernel, self.name, self.deadline = kernel, name, deadline
 
-    def send(self, request: dict) -> dict:
-        reply = self.kernel.request({"op": "call", "request": request}, self.deadline)
+    def send(self, request: dict, lookups=None) -> dict:
+        reply = self.kernel.request({"op": "call", "request": request}, self.deadline, lookups=lookups or ())
         if reply.get("status") == "interrupted":
             raise Stopped("was interrupted", alive=True)
         return reply.get("reply") if reply.get("status") == "ok" else {"raised": reply.get("evalue", "failed")}
@@ -272,27 +356,80 @@ class RemoteAnswer(Call):
 # One submission
 
 
+def _links(path: Path) -> str | None:
+    """The first component of `path` (as given, made absolute from the working folder) that is a symbolic link."""
+    whole = Path(os.getcwd()) / path if not path.is_absolute() else path  # getcwd() holds no link
+    start = 0 if path.is_absolute() else len(Path(os.getcwd()).parts)
+    for i in range(max(start, 1), len(whole.parts) + 1):
+        part = Path(*whole.parts[:i])
+        try:
+            if stat.S_ISLNK(os.lstat(part).st_mode):
+                return str(part)
+        except OSError:
+            return None  # missing: said below
+    return None
+
+
 def read_submission(path) -> bytes:
-    """The submission's bytes; ValueError saying why when it is missing, a link, not a file, or unreadable."""
+    """The submission's bytes; ValueError saying why when it is missing, a link or under one, not a file, or
+    unreadable."""
     path = Path(path)
+    if str(path).startswith("-"):
+        raise ValueError(f"starts with '-': name it ./{clean(path)} (a name like an option is not graded)")
+    link = _links(path)
+    if link is not None:
+        what = "is a symbolic link" if link == str(Path(os.getcwd()) / path) or link == str(path) else "is under one"
+        raise ValueError(
+            f"{what} ({clean(link)}): not graded (copy the notebook itself, not a link to it or to its folder)"
+        )
     try:
         info = os.lstat(path)
     except FileNotFoundError:
-        raise ValueError(f"no such file: {path}") from None
+        raise ValueError(f"no such file: {clean(path)}") from None
     except OSError as e:
         raise ValueError(f"cannot be read: {e.strerror}") from None
-    if stat.S_ISLNK(info.st_mode):
-        raise ValueError("is a symbolic link: not graded (copy the notebook itself into the folder)")
     if not stat.S_ISREG(info.st_mode):
         raise ValueError("is not a regular file")
     if info.st_size > SIZE_LIMIT:
         raise ValueError(f"is too large ({info.st_size / 2**20:.0f} MB; the limit is {SIZE_LIMIT // 2**20} MB)")
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise ValueError("is not a regular file")
             return f.read(SIZE_LIMIT + 1)
     except OSError as e:
         raise ValueError(f"cannot be read: {e.strerror}") from None
+
+
+def read_notebook(data: bytes):
+    """(the notebook, notes about it) from a submission's bytes; ValueError when it is not a notebook.
+
+    Read as JSON, not through nbformat's validation, which warns once per problem on the grader's terminal (20,000
+    duplicate cell ids were 40,000 lines): problems are counted into one note instead."""
+    import nbformat
+
+    try:
+        raw = json.loads(data.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError) as e:
+        raise ValueError(f"is not a readable notebook (not JSON: {_short(e, 200)})") from None
+    if type(raw) is not dict or type(raw.get("cells")) is not list or raw.get("nbformat") != 4:
+        raise ValueError("is not a readable notebook (not a version 4 notebook with a list of cells)")
+    cells, ids, notes = [], set(), []
+    duplicates = 0
+    for c in raw["cells"]:
+        if type(c) is not dict:
+            continue
+        source = c.get("source", "")
+        source = "".join(str(s) for s in source) if type(source) is list else str(source)
+        metadata = c.get("metadata") if type(c.get("metadata")) is dict else {}
+        cells.append(nbformat.NotebookNode(cell_type=str(c.get("cell_type", "")), source=source, metadata=metadata))
+        if type(c.get("id")) is str:
+            duplicates += c["id"] in ids
+            ids.add(c["id"])
+    if duplicates:
+        notes.append(f"{duplicates} cell(s) share an id with an earlier cell (ignored: cells are matched by grade_id)")
+    return nbformat.NotebookNode(cells=cells), notes
 
 
 def _verdict(q, status, feedback):
@@ -301,17 +438,13 @@ def _verdict(q, status, feedback):
 
 def run_submission(assignment, master_nb, data: bytes, sandbox: Sandbox, timeout: float, budget: float, seed: int):
     """Grade the notebook `data`; returns {"tasks": [...], "notes": [...]}. Raises ValueError for a non-notebook."""
-    import nbformat
 
     qs = {q.task: q for q in questions(assignment)}
-    try:
-        submission = nbformat.reads(data.decode("utf-8", errors="replace"), as_version=4)
-    except Exception as e:  # not JSON, not a notebook
-        raise ValueError(f"is not a readable notebook ({type(e).__name__}: {_short(e, 200)})") from None
+    submission, notes = read_notebook(data)
     steps, missing = plan(assignment, master_nb, submission)
     del submission
     end = time.monotonic() + budget
-    results, verdicts, removed, notes = {}, {}, {}, []
+    results, verdicts, removed = {}, {}, {}
     while True:
         fatal = None
         try:
@@ -335,7 +468,7 @@ def run_submission(assignment, master_nb, data: bytes, sandbox: Sandbox, timeout
                 if step.kind == "grade":
                     q = qs[step.task]
                     try:
-                        v = q.verdict(RemoteAnswer(kernel, q.name, deadline), seed).as_dict()
+                        v = q.verdict(RemoteAnswer(kernel, q.name, deadline), task_seed(seed, q.task)).as_dict()
                     except Stopped as e:
                         alive = e.alive
                         if e.reason.startswith("was interrupted"):
@@ -418,17 +551,19 @@ def grade_submission(
     sandbox = sandbox or Sandbox.find()
     qs = questions(assignment)
     started = time.monotonic()
-    result = {"submission": str(submission), "points": 0, "max_points": sum(q.points for q in qs), "notes": []}
+    name = clean(os.fsdecode(submission) if isinstance(submission, (str, bytes, os.PathLike)) else submission)
+    result = {"submission": name, "points": 0, "max_points": sum(q.points for q in qs), "notes": []}
     try:
         if data is None:
             data = read_submission(submission)
         master_nb = nbformat.read(find_master(assignment, master), as_version=4)
-        result["seed"] = seed = secrets.randbelow(10**6)  # the random cases: the submission never sees it
+        # the random cases: the submission never sees this seed (each task's cases come from a hash of it)
+        result["seed"] = seed = secrets.randbits(48)
         outcome = run_submission(assignment, master_nb, data, sandbox, timeout, budget, seed)
     except ValueError as e:
         reason = f"the submission {e}"
         outcome = {"tasks": [_verdict(q, ERROR, reason) for q in qs], "notes": [reason]}
-    except Exception as e:  # noqa: BLE001 - a failure of the grader itself: still this submission's result only
+    except (Exception, Stopped) as e:  # noqa: BLE001 - a failure of the grader itself: this submission's only
         reason = f"grading this submission failed ({type(e).__name__}: {_short(e, 300)}); please report it"
         outcome = {"tasks": [_verdict(q, ERROR, reason) for q in qs], "notes": [reason]}
     by_task = {t.get("task"): t for t in outcome["tasks"]}
@@ -440,8 +575,7 @@ def grade_submission(
         feedback = _short(t.get("feedback", ""))
         result["tasks"].append({**_verdict(q, status, feedback), "points": points})
     result["notes"] = [_short(n) for n in outcome.get("notes", [])][:20]
-    if not sandbox.isolated:
-        result["notes"].append(REDUCED.format(reason=sandbox.reason))
+    result["notes"] += sandbox.notices
     result["points"] = sum(t["points"] for t in result["tasks"])
     result["seconds"] = round(time.monotonic() - started, 1)
     return result
@@ -472,13 +606,17 @@ def grade(
     qs = questions(assignment)
     limits = limits or Limits(cpu_s=int(budget) + 60)
     sandbox = Sandbox.find(limits)
-    paths = [str(s) for s in submissions]
+    paths = [os.fsdecode(s) for s in submissions]
+    if len(set(paths)) < len(paths):
+        paths = list(dict.fromkeys(paths))  # a file named twice is graded once
     contents = {}
     for path in paths:
         try:
             contents[path] = read_submission(path)
         except ValueError as e:
             contents[path] = e
+        except Exception as e:  # noqa: BLE001 - never the batch's end
+            contents[path] = ValueError(f"cannot be read ({type(e).__name__})")
     book = {
         "assignment": assignment,
         "tasks": [{"task": q.task, "name": q.name, "title": q.title, "max_points": q.points} for q in qs],
@@ -487,32 +625,45 @@ def grade(
         "budget_s": budget,
         "sandbox": sandbox.kind,
         "isolation": "full" if sandbox.isolated else REDUCED.format(reason=sandbox.reason),
+        "limits": sandbox.controls.kind,  # cgroup2, cgroup1, systemd: for the submission as a whole; none: per process
+        "notices": sandbox.notices,
         "graded_at": time.strftime("%Y-%m-%d %H:%M:%S"),
         "submissions": [],
     }
     lock, done = threading.Lock(), {}
 
-    def one(path):
+    def zero(path, reason):
+        return {
+            "submission": clean(path),
+            "points": 0,
+            "max_points": book["max_points"],
+            "tasks": [_verdict(q, ERROR, reason) for q in qs],
+            "notes": [reason],
+            "seconds": 0.0,
+        }
+
+    def one(path):  # whatever happens here is this submission's, never the batch's
         data = contents[path]
-        if isinstance(data, ValueError):
-            reason = f"the submission {data}"
-            result = {
-                "submission": path,
-                "points": 0,
-                "max_points": book["max_points"],
-                "tasks": [_verdict(q, ERROR, reason) for q in qs],
-                "notes": [reason],
-                "seconds": 0.0,
-            }
-        else:
-            result = grade_submission(assignment, path, timeout, master, sandbox, budget, data)
+        try:
+            if isinstance(data, ValueError):
+                result = zero(path, f"the submission {data}")
+            else:
+                result = grade_submission(assignment, path, timeout, master, sandbox, budget, data)
+        except (Exception, Stopped) as e:  # noqa: BLE001
+            result = zero(path, f"grading this submission failed ({type(e).__name__}); please report it")
         with lock:
             done[path] = result
             book["submissions"] = [done[p] for p in paths if p in done]
             if out:
-                write_gradebook(book, out)
+                try:
+                    write_gradebook(book, out)
+                except OSError as e:  # the final write says it again, loudly
+                    print(f"could not write the gradebook yet: {clean(e)}", file=sys.stderr, flush=True)
         if progress:
-            progress(result)
+            try:
+                progress(result)
+            except Exception:  # noqa: BLE001 - a closed terminal must not stop the grading
+                pass
         return result
 
     with ThreadPoolExecutor(max(1, jobs)) as pool:
@@ -527,16 +678,17 @@ def write_gradebook(book: dict, out) -> tuple[Path, Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     tasks = [t["task"] for t in book["tasks"]]
     partial = out.with_name(out.name + ".partial")
-    with partial.open("w", newline="") as f:
+    with partial.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["submission", *tasks, "total", "max_points"])
         for s in book["submissions"]:
             points = {t["task"]: t["points"] for t in s["tasks"]}
-            writer.writerow([s["submission"], *[points.get(t, 0) for t in tasks], s["points"], s["max_points"]])
+            writer.writerow([cell(s["submission"]), *[points.get(t, 0) for t in tasks], s["points"], s["max_points"]])
     partial.replace(out)
     json_path = out.with_suffix(".json")
     partial = json_path.with_name(json_path.name + ".partial")
-    partial.write_text(json.dumps(book, indent=1, ensure_ascii=False) + "\n")
+    # ASCII: any string is written (a lone surrogate too), as a JSON escape
+    partial.write_text(json.dumps(book, indent=1, ensure_ascii=True) + "\n", encoding="ascii")
     partial.replace(json_path)
     return out, json_path
 
@@ -545,7 +697,7 @@ def summary(result: dict) -> str:
     """One line per submission: its score and what lost points."""
     lost = [f"{t['task']} {t['status']}" for t in result["tasks"] if t["points"] < t["max_points"]]
     return (
-        f"{result['submission']}: {result['points']:g}/{result['max_points']:g}"
+        f"{clean(result['submission'])}: {result['points']:g}/{result['max_points']:g}"
         + (f"  ({', '.join(lost)})" if lost else "")
         + f"  [{result['seconds']:.1f} s]"
     )
@@ -553,10 +705,10 @@ def summary(result: dict) -> str:
 
 def main(args) -> int:
     """`nanonas grade`: see cli.py for the arguments."""
-    sandbox = Sandbox.find()
-    if not sandbox.isolated:
-        print(REDUCED.format(reason=sandbox.reason), file=sys.stderr, flush=True)
     limits = Limits(memory_mb=args.memory, cpu_s=int(args.budget) + 60)
+    sandbox = Sandbox.find(limits)
+    for notice in sandbox.notices:
+        print(notice, file=sys.stderr, flush=True)
     book = grade(
         args.assignment,
         args.submissions,
@@ -569,9 +721,9 @@ def main(args) -> int:
         out=args.out,
     )
     csv_path, json_path = write_gradebook(book, args.out)
-    if not sandbox.isolated:
-        print(REDUCED.format(reason=sandbox.reason), file=sys.stderr, flush=True)
-    print(f"gradebook: {csv_path} (points) and {json_path} (with feedback per task)")
+    for notice in sandbox.notices:
+        print(notice, file=sys.stderr, flush=True)
+    print(f"gradebook: {clean(csv_path)} (points) and {clean(json_path)} (with feedback per task)")
     return 0
 
 

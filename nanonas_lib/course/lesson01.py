@@ -111,57 +111,73 @@ def _check_receptive_field(answer, seed):
         )
 
 
-def _support(op, C):
-    """Which input pixels the centre output pixel depends on (offsets from the centre), measured by gradients."""
-    x = torch.randn(16, C, 9, 9, requires_grad=True)
-    op(x)[:, :, 4, 4].sum().backward()
-    where = (x.grad.abs().sum(dim=(0, 1)) > 0).nonzero().tolist()
-    return sorted((r - 4, c - 4) for r, c in where)
-
-
 SHAPES = [(2, 8, 8), (1, 5, 7)]  # (batch, height, width) of the inputs the op is tried on
+NUDGE = 3.0  # added to one input pixel (all channels) to see whether the centre output pixel depends on it
 
 
-def _probe_dilated_conv3x3(answer, seed):
-    """On the learner's side: build the op for a few channel counts and describe it in plain data."""
-    torch.manual_seed(seed)
+def _probe_dilated_conv3x3(answer, inputs, base):
+    """On the learner's side: run the op on the grader's inputs (drawn from a seed it never sees) and send back
+    what came out. `inputs`: {C: [x, ...]}, one per SHAPES; `base`: a batch of 4-channel 9×9 images, run once
+    as it is and once with each pixel nudged, so the grader can see which pixels the centre output depends on."""
     layers = []
-    for C in (1, 4, 16):
+    for C, xs in inputs:
         op = answer(C)
         if not isinstance(op, nn.Module):
             return {"not_a_module": show(op)}
         op.eval()  # BatchNorm uses its running statistics: each image is computed on its own
         outputs = []
-        for b, h, w in SHAPES:
+        for x in xs:
             try:
-                y = op(torch.randn(b, C, h, w))
+                with torch.no_grad():
+                    outputs.append(op(x))
             except Exception as e:
+                shape = tuple(x.shape)
                 return {
-                    "failed": f"your op with `C={C}` failed on an input of shape `{(b, C, h, w)}`: "
-                    f"{type(e).__name__}: {e}"
+                    "failed": f"your op with `C={C}` failed on an input of shape `{shape}`: {type(e).__name__}: {e}"
                 }
-            outputs.append([list(y.shape), bool((y >= 0).all())])
         layers.append([C, outputs, sum(p.numel() for p in op.parameters())])
-    return {"layers": layers, "support": [list(p) for p in _support(answer(4).eval(), 4)]}
+    nudged = [base]
+    for r in range(9):
+        for c in range(9):
+            x = base.clone()
+            x[:, :, r, c] += NUDGE
+            nudged.append(x)
+    with torch.no_grad():
+        centre = answer(4).eval()(torch.cat(nudged))[:, :, 4, 4]
+    return {"layers": layers, "centre": centre}
+
+
+def _support(centre, batch):
+    """The offsets (from the centre) of the input pixels whose nudge changed the centre output pixel."""
+    centre = centre.reshape(82, batch, -1)
+    changed = (centre[1:] - centre[0]).abs().amax(dim=(1, 2)) > 1e-6  # NaN is never a change: the support is wrong
+    return sorted((i // 9 - 4, i % 9 - 4) for i in changed.nonzero().flatten().tolist())
 
 
 def _check_dilated_conv3x3(answer, seed):
-    got = answer.probe(_probe_dilated_conv3x3, seed)
+    # the inputs come from the grader's seed: what comes back must be computed from them, by the op
+    generator = torch.Generator().manual_seed(seed)
+    inputs = [(C, [torch.randn(b, C, h, w, generator=generator) for b, h, w in SHAPES]) for C in (1, 4, 16)]
+    base = torch.randn(8, 4, 9, 9, generator=generator)
+    got = answer.probe(_probe_dilated_conv3x3, inputs, base)
     expect(type(got) is dict, f"`dilated_conv3x3` could not be described (`{show(got)}`).")
     if "not_a_module" in got:
         raise Wrong(f"`dilated_conv3x3` returned `{got['not_a_module']}`; return an `nn.Module` (a layer).")
     if "failed" in got:
         raise Wrong(str(got["failed"])[:300])
-    for C, outputs, weights in got["layers"]:
-        for (b, h, w), (shape, nonnegative) in zip(SHAPES, outputs):
+    layers = got.get("layers")
+    expect(type(layers) is list and len(layers) == 3, "`dilated_conv3x3` was not tried on every channel count.")
+    for (C, xs), (_, outputs, weights) in zip(inputs, layers):
+        for x, y in zip(xs, outputs):
+            b, _, h, w = x.shape
             expect(
-                shape == [b, C, h, w],
+                torch.is_tensor(y) and list(y.shape) == [b, C, h, w],
                 f"`dilated_conv3x3({C})` turned an input of shape `{(b, C, h, w)}` into "
-                f"`{tuple(shape)}`; every op must keep the shape (how much padding does a kernel that spans 5 pixels "
-                "need?).",
+                f"`{tuple(y.shape) if torch.is_tensor(y) else show(y)}`; every op must keep the shape (how much "
+                "padding does a kernel that spans 5 pixels need?).",
             )
             expect(
-                nonnegative is True,
+                bool((y >= 0).all()),
                 f"`dilated_conv3x3({C})` returns negative values; end with a ReLU, like the "
                 "library's convolutions (conv → BatchNorm → ReLU).",
             )
@@ -171,9 +187,13 @@ def _check_dilated_conv3x3(answer, seed):
             f"`dilated_conv3x3({C})` has {weights} parameters; one 3×3 convolution from C to C "
             f"channels plus BatchNorm has 9·C² + 2·C = {9 * C * C + 2 * C} (`C={C}`).",
         )
-    expect(len(got["layers"]) == 3, "`dilated_conv3x3` was not tried on every channel count.")
-    want = [[r, c] for r in (-2, 0, 2) for c in (-2, 0, 2)]
-    support = got["support"]
+    centre = got.get("centre")
+    expect(
+        torch.is_tensor(centre) and list(centre.shape) == [82 * len(base), 4],
+        "`dilated_conv3x3(4)` did not keep the shape of a batch of 9×9 images.",
+    )
+    want = [(r, c) for r in (-2, 0, 2) for c in (-2, 0, 2)]
+    support = _support(centre, len(base))
     expect(
         support == want,
         f"one output pixel of your op depends on the input pixels at offsets `{show(support[:12])}`"

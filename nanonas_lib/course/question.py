@@ -8,9 +8,11 @@ wrong. Checks test behaviour — properties, edge cases, the library's own imple
 """
 
 import html
+import inspect
 import math
 import os
 import re
+import sys
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -104,27 +106,36 @@ class Call:
     side: in this process for `q1.check()` (LocalAnswer), to the sandboxed kernel when grading (grading.py)."""
 
     name: str
+    deadline: float | None = None  # time.monotonic() by which a reply must be read (when grading)
+    counts_calls = False  # when grading: a Lookup's table stays here, every evaluation is asked of this side
 
-    def send(self, request: dict) -> dict:
+    def send(self, request: dict, lookups: list | None = None) -> dict:
+        """Carry `request` to the learner's side; `lookups` are the Lookups it may ask entries of (when grading)."""
         raise NotImplementedError
 
     def describe(self) -> dict:
         return self.send({"describe": self.name})
 
+    def _encode(self, value, memo, lookups):
+        return remote.encode(value, memo, lookups if self.counts_calls else None)
+
     def __call__(self, *args, **kwargs):
         return self._call(None, args, kwargs)
 
     def probe(self, probe, *args, **kwargs):
-        """Run the lesson's kernel-side probe `probe` (a `_probe_*` function) on the answer; plain data back."""
-        return self._call(f"{probe.__module__}:{probe.__name__}", args, kwargs)
+        """Run the lesson's kernel-side probe `probe` (a `_probe_*` function) on the answer; plain data back. The
+        probe's module travels as source, from this side: the learner's side cannot replace it."""
+        return self._call(
+            f"{probe.__module__}:{probe.__name__}", args, kwargs, inspect.getsource(sys.modules[probe.__module__])
+        )
 
     def each(self, calls, **kwargs):
         """Call the answer once per tuple of arguments in `calls`, all in one exchange; yield the results in order,
         raising where the calls one by one would have raised. Mutable arguments are updated as each result comes."""
-        calls, memo = [tuple(c) for c in calls], {}
-        request = {"name": self.name, "batch": [[remote.encode(a, memo) for a in args] for args in calls]}
-        request["kwargs"] = {k: remote.encode(v, memo) for k, v in kwargs.items()}
-        reply = self.send(request)
+        calls, memo, lookups = [tuple(c) for c in calls], {}, []
+        request = {"name": self.name, "batch": [[self._encode(a, memo, lookups) for a in args] for args in calls]}
+        request["kwargs"] = {k: self._encode(v, memo, lookups) for k, v in kwargs.items()}
+        reply = self.send(request, lookups)
         replies = reply.get("batch") if type(reply) is dict else None
         if type(replies) is not list:
             yield self._reply(reply, ())  # an error that concerns every call (not defined, not a function)
@@ -134,10 +145,13 @@ class Call:
         if len(replies) < len(calls):
             raise Wrong(f"`{self.name}` stopped answering the check's calls.")
 
-    def _call(self, probe, args, kwargs):
-        request = {"name": self.name, "probe": probe, "args": [remote.encode(a) for a in args]}
-        request["kwargs"] = {k: remote.encode(v) for k, v in kwargs.items()}
-        return self._reply(self.send(request), args)
+    def _call(self, probe, args, kwargs, source=None):
+        lookups = []
+        request = {"name": self.name, "probe": probe, "args": [self._encode(a, None, lookups) for a in args]}
+        request["kwargs"] = {k: self._encode(v, None, lookups) for k, v in kwargs.items()}
+        if source is not None:
+            request["probe_source"] = source
+        return self._reply(self.send(request, lookups), args)
 
     def _reply(self, reply, args):
         if type(reply) is not dict or reply.get("defined") is False:
@@ -151,10 +165,12 @@ class Call:
             raise Raised(remote._text(reply["raised"], 600), original)
         if "value" not in reply:
             raise Wrong(f"`{self.name}` did not answer the check's call.")
+        allowance = remote.Allowance(deadline=self.deadline)
         try:
-            value = remote.decode(reply.get("value"))
-            for arg, data in zip(args, reply.get("after") or []):
-                remote.write_back(arg, data)
+            value = remote.decode(reply.get("value"), allowance=allowance, reply=True)
+            after = reply.get("after")
+            for arg, data in zip(args, after if type(after) is list else []):
+                remote.write_back(arg, data, allowance, counted=self.counts_calls)
         except (remote.BadData, RecursionError):
             raise Wrong(f"`{self.name}` returned something that is not plain data the check can read.") from None
         return value
@@ -167,7 +183,7 @@ class LocalAnswer(Call):
     def __init__(self, name, namespace):
         self.name, self.namespace = name, namespace
 
-    def send(self, request):
+    def send(self, request, lookups=None):
         if "describe" in request:
             return remote.describe(self.namespace, request["describe"])
         return remote.serve(request, self.namespace)

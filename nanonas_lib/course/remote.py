@@ -10,15 +10,17 @@ grading, the learner's side is a sandboxed process and the check runs in the gra
 
 import builtins
 import functools
-import importlib
 import math
 import random
+import time
 from collections import deque
 
 import torch
 
 TAG = "$"
 MESSAGE_LIMIT = 300  # characters kept of an exception's message
+ITEMS = 2_000_000  # values decoded from one reply, at most (an honest reply holds a few thousand)
+DICT_ITEMS = 100_000  # entries of one dict, at most
 
 
 class Opaque:
@@ -37,15 +39,46 @@ class Opaque:
         return f"<a {self.type_name} object>"
 
 
+class NotANumber(Opaque):
+    """A float NaN the learner's side returned: it equals nothing and is not a number (`abs(got - want) > tol`
+    would let a NaN through)."""
+
+    def __init__(self):
+        super().__init__("NaN (not a number)")
+
+    def __repr__(self):
+        return "nan"
+
+
 class BadData(ValueError):
     """The learner's side sent something that is not the plain data this module writes."""
 
 
-class Lookup:
-    """A fitness given as a table: `lookup(dna)` is `table[tuple(dna)]` (or `default`); every call is recorded."""
+class Allowance:
+    """How much decoding one reply may cost: a number of values, and a deadline (time.monotonic()).
 
-    def __init__(self, table: dict, default=None, strict=True):
-        self.table, self.default, self.strict, self.calls = table, default, strict, []
+    A dict of keys that all hash alike costs time quadratic in its size; the deadline is checked at every entry."""
+
+    def __init__(self, items: int = ITEMS, deadline: float | None = None):
+        self.items, self.deadline = items, deadline
+
+    def spend(self, n: int = 1) -> None:
+        self.items -= n
+        if self.items < 0:
+            raise BadData("too many values")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise BadData("too slow to read (in time)")
+
+
+class Lookup:
+    """A fitness given as a table: `lookup(dna)` is `table[tuple(dna)]` (or `default`); every call is recorded.
+
+    `counted`: when grading, the table stays with the grader and the learner's side asks it for each entry, so that
+    the grader counts the evaluations itself (a check that judges how many there were, or which, needs it). Each
+    evaluation is then one exchange between the processes."""
+
+    def __init__(self, table: dict, default=None, strict=True, counted=False):
+        self.table, self.default, self.strict, self.counted, self.calls = table, default, strict, counted, []
 
     def __call__(self, key):
         self.calls.append(list(key) if isinstance(key, (list, tuple)) else key)
@@ -53,8 +86,29 @@ class Lookup:
         return self.table[key] if self.strict else self.table.get(key, self.default)
 
 
+class RemoteLookup:
+    """A Lookup whose table stays with the grader: each call asks the grader (`ASK`), which records it."""
+
+    def __init__(self, index: int, default=None, strict=True):
+        self.index, self.default, self.strict, self.calls = index, default, strict, []
+
+    def __call__(self, key):
+        self.calls.append(list(key) if isinstance(key, (list, tuple)) else key)
+        reply = ASK(self.index, encode(list(key) if isinstance(key, (list, tuple)) else key))
+        if "error" in reply:
+            raise KeyError(key)
+        return decode(reply.get("value"))
+
+
+def _no_grader(index, key):
+    raise RuntimeError("no grader to ask for a fitness")
+
+
+ASK = _no_grader  # the sandbox's runner sets it: ask the grader for entry `key` of its lookup number `index`
+
+
 class Rng:
-    """A fresh `random.Random(seed)` for the learner's function: it travels as its seed (a state is 625 numbers)."""
+    """A fresh `random.Random(seed)` for the learner's function: it travels as its state, never as its seed."""
 
     def __init__(self, seed: int):
         self.seed = int(seed)
@@ -70,10 +124,12 @@ def _bench():
     return NanoBench.load()
 
 
-def encode(value, memo: dict | None = None):
+def encode(value, memo: dict | None = None, lookups: list | None = None):
     """Plain JSON data for `value`; types other than the few a check uses become {"$": "other"}.
 
-    `memo` (one per request) sends a Lookup's table once: later Lookups of the same table refer to it."""
+    `memo` (one per request) sends a Lookup's table once: later Lookups of the same table refer to it. With
+    `lookups` (when grading), a counted Lookup's table is not sent at all: it is appended there, and the learner's
+    side asks for each entry it needs, so the grader counts every evaluation itself."""
     t = type(value)
     if value is None or t in (bool, int, str):
         return value
@@ -82,15 +138,15 @@ def encode(value, memo: dict | None = None):
     if t is list:
         if all(type(v) is int for v in value):  # the common case, fast: a DNA
             return list(value)
-        return [encode(v, memo) for v in value]
+        return [encode(v, memo, lookups) for v in value]
     if t in (tuple, deque):
-        return {TAG: t.__name__, "v": [encode(v, memo) for v in value]}
+        return {TAG: t.__name__, "v": [encode(v, memo, lookups) for v in value]}
     if t is dict:
-        return {TAG: "dict", "v": [[encode(k, memo), encode(v, memo)] for k, v in value.items()]}
+        return {TAG: "dict", "v": [[encode(k, memo, lookups), encode(v, memo, lookups)] for k, v in value.items()]}
     if t is random.Random:
         return {TAG: "random", "v": encode(value.getstate(), memo)}
     if t is Rng:
-        return {TAG: "rng", "v": value.seed}
+        return {TAG: "random", "v": encode(random.Random(value.seed).getstate(), memo)}
     if t in (torch.Tensor, torch.nn.Parameter):
         data = value.detach()
         return {
@@ -100,6 +156,9 @@ def encode(value, memo: dict | None = None):
             "grad": bool(value.requires_grad),
             "param": t is torch.nn.Parameter,
         }
+    if t is Lookup and lookups is not None and value.counted:
+        lookups.append(value)
+        return {TAG: "lookup", "remote": len(lookups) - 1, "default": encode(value.default), "strict": value.strict}
     if t is Lookup:
         out = {TAG: "lookup", "default": encode(value.default, memo), "strict": value.strict}
         if memo is not None and id(value.table) in memo:
@@ -118,51 +177,63 @@ def encode(value, memo: dict | None = None):
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64, "bool": torch.bool}
 
 
-def decode(data, depth: int = 0, memo: dict | None = None):
-    """The value `encode` described, built from exact types; raises BadData for anything else."""
+def decode(data, depth: int = 0, memo: dict | None = None, allowance: Allowance | None = None, reply=False):
+    """The value `encode` described, built from exact types; raises BadData for anything else.
+
+    `allowance` bounds the work (values and time); with `reply` (what the learner's side sent back) a float NaN
+    becomes `NotANumber`, which equals nothing."""
     if depth > 100:
         raise BadData("nested too deeply")
+    if allowance is not None:
+        allowance.spend()
     if data is None or type(data) in (bool, int, str):
         return data
     if type(data) is float:
         return data
+    again = lambda x, a=allowance: decode(x, depth + 1, memo, a, reply)
     if type(data) is list:
         if all(type(v) is int for v in data):  # the common case, fast: a DNA
+            if allowance is not None:
+                allowance.spend(len(data))
             return list(data)
-        return [decode(v, depth + 1, memo) for v in data]
+        return [again(v) for v in data]
     if type(data) is not dict or type(data.get(TAG)) is not str:
         raise BadData(f"unexpected {type(data).__name__}")
     kind, v = data[TAG], data.get("v")
     if kind == "float" and v in ("inf", "-inf", "nan"):
-        return float(v)
+        return NotANumber() if reply and v == "nan" else float(v)
     if kind in ("tuple", "deque") and type(v) is list:
-        return (tuple if kind == "tuple" else deque)(decode(x, depth + 1, memo) for x in v)
+        return (tuple if kind == "tuple" else deque)(again(x) for x in v)
     if kind == "dict" and type(v) is list and all(type(p) is list and len(p) == 2 for p in v):
+        if len(v) > DICT_ITEMS:
+            raise BadData(f"a dict of more than {DICT_ITEMS} entries")
+        allowance = allowance or Allowance()
         out = {}
         for k, x in v:
-            key = decode(k, depth + 1, memo)
+            key = again(k, allowance)
+            allowance.spend()  # checks the deadline at every entry: keys that hash alike make each one slower
             try:
-                out[key] = decode(x, depth + 1, memo)
+                out[key] = again(x, allowance)
             except TypeError:  # an unhashable key
                 raise BadData("a dict key is not hashable") from None
         return out
     if kind == "random":
         rng = random.Random()
         try:
-            rng.setstate(decode(v, depth + 1, memo))
+            rng.setstate(decode(v, depth + 1, memo, allowance))
         except (TypeError, ValueError):
             raise BadData("not a random generator's state") from None
         return rng
-    if kind == "rng" and type(v) is int:
-        return random.Random(v)
     if kind == "tensor" and data.get("dtype") in DTYPES:
         try:
-            tensor = torch.tensor(decode(v, depth + 1, memo), dtype=DTYPES[data["dtype"]])
+            tensor = torch.tensor(decode(v, depth + 1, memo, allowance), dtype=DTYPES[data["dtype"]])
         except (TypeError, ValueError, RuntimeError):
             raise BadData("not a tensor's values") from None
         if data.get("param") is True:
             return torch.nn.Parameter(tensor, requires_grad=data.get("grad") is True)
         return tensor.requires_grad_(data.get("grad") is True and tensor.is_floating_point())
+    if kind == "lookup" and type(data.get("remote")) is int:
+        return RemoteLookup(data["remote"], again(data.get("default")), data.get("strict") is not False)
     if kind == "lookup":
         memo = {} if memo is None else memo
         if "ref" in data:
@@ -170,11 +241,11 @@ def decode(data, depth: int = 0, memo: dict | None = None):
                 raise BadData("a table refers to one not sent")
             table = memo[data["ref"]]
         else:
-            table = decode(v, depth + 1, memo)
+            table = again(v)
             if type(table) is not dict:
                 raise BadData("a lookup's table is not a dict")
             memo[data.get("id")] = table
-        return Lookup(table, decode(data.get("default"), depth + 1, memo), data.get("strict") is not False)
+        return Lookup(table, again(data.get("default")), data.get("strict") is not False)
     if kind == "bench":
         return _bench()
     if kind == "other" and type(v) is str:
@@ -187,7 +258,7 @@ MUTABLE = (list, dict, deque, torch.Tensor, Lookup)
 
 def after(value, sent=None):
     """What the call did to a mutable argument, as plain data (None when it is not mutable, or did not change)."""
-    if type(value) is Lookup:
+    if type(value) in (Lookup, RemoteLookup):
         return encode(value.calls)
     if type(value) not in (list, dict, deque, torch.Tensor, torch.nn.Parameter):
         return None
@@ -195,11 +266,12 @@ def after(value, sent=None):
     return None if now == sent else now
 
 
-def write_back(original, data) -> None:
-    """Make the check's own copy of an argument look like the learner's copy after the call."""
-    if data is None:
+def write_back(original, data, allowance: Allowance | None = None, counted: bool = False) -> None:
+    """Make the check's own copy of an argument look like the learner's copy after the call. With `counted`, the
+    grader recorded a Lookup's calls itself: what the learner's side says about them is ignored."""
+    if data is None or (counted and type(original) is Lookup and original.counted):
         return
-    new = decode(data)
+    new = decode(data, allowance=allowance, reply=True)
     if type(original) is Lookup and type(new) is list:
         original.calls.extend(new)
     elif type(original) is list and type(new) is list:
@@ -239,12 +311,19 @@ def _text(value, limit=MESSAGE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _probe(name: str):
-    """A probe: a function of a lesson module, `_probe_*`, that the learner's side runs on the answer."""
+def _probe(name: str, source=None):
+    """A probe: a function of a lesson module, `_probe_*`, that the learner's side runs on the answer.
+
+    The module's code comes with the request (`source`, from the grader's own copy) and runs in a namespace of its
+    own: whatever the learner did to the importable `course.lessonNN` (replacing the probe) does not matter."""
     module, _, function = str(name).partition(":")
     if not (module.startswith("course.lesson") and function.startswith("_probe_")):
         raise BadData(f"not a probe: {name!r}")
-    return getattr(importlib.import_module(module), function)
+    if type(source) is not str:
+        raise BadData("a probe without its code")
+    namespace = {"__name__": module, "__package__": module.rpartition(".")[0], "__builtins__": builtins}
+    exec(compile(source, f"<grader's {module}>", "exec"), namespace)
+    return namespace[function]
 
 
 def describe(namespace: dict, name: str) -> dict:
@@ -289,7 +368,7 @@ def serve(request: dict, namespace: dict, memo: dict | None = None) -> dict:
         kwargs = {str(k): decode(v, memo=memo) for k, v in request.get("kwargs", {}).items()}
         answer = Answer(name, found)
         if request.get("probe"):
-            result = _probe(request["probe"])(answer, *args, **kwargs)
+            result = _probe(request["probe"], request.get("probe_source"))(answer, *args, **kwargs)
         else:
             result = answer(*args, **kwargs)
         sent = request.get("args", [])

@@ -133,7 +133,9 @@ def _parser() -> argparse.ArgumentParser:
     grade = sub.add_parser("grade", help="grade exercise notebooks: a gradebook as CSV and JSON (docs/exercises.md)")
     grade.add_argument("assignment", help="the lesson, e.g. 03_evolution (or a unique start of it: 03)")
     grade.add_argument("submissions", nargs="+", metavar="SUBMISSION.ipynb")
-    grade.add_argument("--out", default="grades.csv", help="the CSV gradebook; the JSON one goes next to it")
+    grade.add_argument(
+        "--out", default="grades.csv", type=_csv_file, help="the CSV gradebook; the JSON one goes next to it"
+    )
     grade.add_argument("--timeout", type=float, default=30, help="seconds each cell may run (default 30)")
     grade.add_argument("--budget", type=float, default=300, help="seconds in all for one submission (default 300)")
     grade.add_argument("--memory", type=int, default=2048, help="MB of memory each submission may use (default 2048)")
@@ -213,6 +215,13 @@ def _bench(args, parser) -> int:
         print(line + f"difference {r['difference']:+.4f}")
     print(f"largest difference {worst:.4f} (tolerance {args.tolerance})")
     return 0 if worst <= args.tolerance else 1
+
+
+def _csv_file(text: str) -> str:
+    """--out: a .csv file, never a notebook (a file named `--out=x.ipynb`, expanded from *.ipynb, would name one)."""
+    if not text.lower().endswith(".csv"):
+        raise argparse.ArgumentTypeError(f"takes a .csv file (the JSON gradebook goes next to it), not {text!r}")
+    return text
 
 
 def _nb201(args, parser) -> int:
