@@ -1,4 +1,4 @@
-"""The lessons as files: committed without outputs, and built the way every lesson is (COURSE.md)."""
+"""The lessons and projects as files: committed without outputs, and built the way COURSE.md says."""
 
 import json
 import re
@@ -9,6 +9,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for folder in ("notebooks", "exercises", "solutions") for p in (ROOT / folder).glob("*.ipynb"))
 LESSONS = sorted((ROOT / "notebooks").glob("0[0-5]_*.ipynb"))
+PROJECTS = sorted((ROOT / "notebooks").glob("0[6-9][a-z]_*.ipynb"))  # every project, beginner to advanced
 
 
 def test_the_six_lessons_exist():
@@ -32,8 +33,10 @@ def test_committed_without_outputs(path):
     assert not dirty, f"{path.name}: cells {dirty} have outputs; clear them before committing"
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
-def test_lesson_shape(path):
+@pytest.mark.parametrize("path", LESSONS + PROJECTS, ids=lambda p: p.name)
+def test_the_course_shape(path):
+    """COURSE.md's shape, for every lesson and project: a setup cell with its run time, the outcomes, what was learned
+    and the matching exercise; a project also has a rubric, and its bigger run one switch away, off."""
     cells = json.loads(path.read_text())["cells"]
     text = ["".join(c["source"]) for c in cells]
     assert cells[1]["cell_type"] == "code" and "Setup" in text[1] and "on a 2-core" in text[1]
@@ -41,6 +44,9 @@ def test_lesson_shape(path):
     assert "What you learned" in text[-1], "a lesson ends with what was learned"
     if not path.name.startswith("00"):
         assert f"exercises/{path.name}" in text[-1], "a lesson links to its exercise notebook"
+    if path in PROJECTS:
+        assert "FULL_RUN" not in text[1] or "FULL_RUN = False" in text[1], "the bigger run is one switch away, off"
+        assert any("Rubric" in t for t in text), "a project's open part has a rubric"
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
