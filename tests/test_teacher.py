@@ -14,11 +14,12 @@ import sys
 import mistune
 import pytest
 
-from course import gradebook, report
+from course import gradebook, grading, report
 from nanonas import cli
 from tests.test_notebooks import ROOT
 
 HOSTILE_NAMES = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tTAB", "\rCR", '<img src=x onerror="alert(1)">', "x\u202egnp"]
+HOSTILE_NAMES.append("bad\udcff")  # a file name that is not UTF-8, as os.fsdecode gives it
 
 
 def _spec(name: str):
@@ -86,9 +87,9 @@ def test_no_csv_cell_starts_a_formula(tmp_path):
     for path in made:
         cells = [c for row in csv.reader(path.open(newline="", encoding="utf-8")) for c in row]
         for cell in cells:
-            assert not cell.startswith(gradebook.FORMULA_STARTS), (path.name, cell)
+            assert not cell.startswith(grading.FORMULA), (path.name, cell)
         for name in HOSTILE_NAMES:  # each name is still there, readable: an apostrophe before, controls shown
-            assert any(c.lstrip("'") == gradebook.visible(name) for c in cells), (path.name, name)
+            assert any(c.lstrip("'") == grading.clean(name) for c in cells), (path.name, name)
     assert gradebook.neutralise(-1) == -1 and gradebook.neutralise("x\x1b[2J") == "x\\x1b[2J"
 
 
@@ -177,10 +178,10 @@ def test_feedback_is_escaped_in_markdown_and_html(tmp_path):
     parsed = _parse(page.read_text())
     assert parsed.tags <= allowed | {"b", "ul", "li"}, parsed.tags
     shown = "".join(parsed.text)
-    assert gradebook.visible(EVIL).replace("`", "") in shown  # the same words, backticks as <code>
+    assert grading.clean(EVIL).replace("`", "") in shown  # the same words, backticks as <code>
     rendered = _parse(mistune.html(markdown.read_text()))  # a Markdown renderer: no tag the feedback wrote
     assert rendered.tags <= {"h1", "h2", "p", "strong", "ul", "li", "code", "table", "thead", "tbody", "tr", "th", "td"}
-    assert gradebook.visible(EVIL).replace("`", "") in "".join(rendered.text).replace("\n", " ")
+    assert grading.clean(EVIL).replace("`", "") in "".join(rendered.text).replace("\n", " ")
 
 
 # -- the item analysis, against its definitions

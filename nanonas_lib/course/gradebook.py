@@ -6,22 +6,19 @@ Moodle's "Import grades from CSV" reads, and one feedback file per student (Mark
 file, so it works on a gradebook written before it existed.
 
 Everything in a gradebook that a submission could have shaped (its file name, the values and messages in feedback)
-is hostile: every CSV cell passes through `neutralise` (a spreadsheet would run `=1+1` as a formula), every HTML
-text through `html.escape`, every Markdown text through `markdown_text`, and control characters are shown, never
-written (`visible`).
+is hostile: every CSV cell passes through `neutralise` (grading.cell: a spreadsheet would run `=1+1` as a formula),
+every HTML text through `html.escape`, every Markdown text through `markdown_text`, and control and text-direction
+characters are shown as escapes, never written (grading.clean).
 """
 
 import csv
 import html
 import json
 import re
-import unicodedata
 from pathlib import Path
 
-from .grading import STATUSES
+from .grading import STATUSES, cell, clean
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet cell a formula (OWASP's list)
-BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # reorder the text around them on screen
 BACKTICKED = re.compile(r"`[^`\n]*`")  # names and values in the grader's feedback: `mutate`, `[4, 4, 4, 4]`
 
 
@@ -29,28 +26,9 @@ BACKTICKED = re.compile(r"`[^`\n]*`")  # names and values in the grader's feedba
 # Text a submission shaped, made safe for each kind of file
 
 
-def visible(text, keep_newlines: bool = False) -> str:
-    """`text` with control and bidirectional-override characters shown as escapes (\\x1b, \\u202e), never written."""
-
-    def show(c):
-        if c == "\n" and keep_newlines:
-            return c
-        if c in BIDI or unicodedata.category(c) == "Cc":
-            return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
-        return c
-
-    return "".join(map(show, str(text)))
-
-
 def neutralise(value):
-    """A CSV cell that a spreadsheet shows as text: strings starting with = + - @ tab or CR get a leading apostrophe.
-
-    Numbers pass through as numbers. Control characters are shown as escapes first (see `visible`).
-    """
-    if isinstance(value, (bool, int, float)) or value is None:
-        return value
-    text = visible(value, keep_newlines=True)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """A CSV cell a spreadsheet shows as text (grading.cell: `=1+1` becomes `'=1+1`); numbers stay numbers."""
+    return value if isinstance(value, (bool, int, float)) or value is None else cell(value)
 
 
 def write_csv(path, header: list, rows: list[list]) -> Path:
@@ -69,7 +47,7 @@ def write_csv(path, header: list, rows: list[list]) -> Path:
 def markdown_text(text) -> str:
     """Feedback as Markdown that renders as the same words: backticked spans stay code, nothing else is markup."""
     out, at = [], 0
-    text = visible(text).replace("\n", " ")
+    text = clean(text)  # no newline left: no line of it starts a list or a heading
     for span in BACKTICKED.finditer(text):
         out.append(_markdown_plain(text[at : span.start()]))
         out.append(span.group())  # a code span shows its content literally (no HTML, no markup) in CommonMark
@@ -80,13 +58,13 @@ def markdown_text(text) -> str:
 
 def _markdown_plain(text: str) -> str:
     text = html.escape(text, quote=False)  # <script> is text, not HTML; & starts no entity
-    return re.sub(r"([\\`*_\[\]|~])", r"\\\1", text)  # newlines are gone, so no line starts a list or heading
+    return re.sub(r"([\\`*_\[\]|~])", r"\\\1", text)
 
 
 def html_text(text) -> str:
     """Feedback as HTML: escaped, with backticked spans as <code>."""
     out, at = [], 0
-    text = visible(text)
+    text = clean(text)
     for span in BACKTICKED.finditer(text):
         out.append(html.escape(text[at : span.start()]))
         out.append(f"<code>{html.escape(span.group()[1:-1])}</code>")
@@ -237,7 +215,7 @@ def write_exports(book: dict, stem, roster: dict | None = None) -> list[Path]:
 
 def file_name(name: str) -> str:
     """A student's name as a file name: letters, digits, . - _ only, not hidden, not option-like."""
-    safe = re.sub(r"[^\w.-]+", "_", visible(name), flags=re.UNICODE).lstrip(".-_")[:80]
+    safe = re.sub(r"[^\w.-]+", "_", clean(name), flags=re.UNICODE).lstrip(".-_")[:80]
     return safe or "student"
 
 
@@ -278,18 +256,18 @@ def feedback_html(name: str, graded: list[tuple[dict, dict]]) -> str:
     parts = [
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        f"<title>Feedback for {html.escape(visible(name))}</title><style>{STYLE}</style></head><body>",
-        f"<h1>Feedback for {html.escape(visible(name))}</h1>",
+        f"<title>Feedback for {html.escape(clean(name))}</title><style>{STYLE}</style></head><body>",
+        f"<h1>Feedback for {html.escape(clean(name))}</h1>",
     ]
     for book, s in graded:
         titles = {t["task"]: t.get("title", "") for t in book["tasks"]}
         parts.append(
-            f"<h2>{html.escape(visible(book['assignment']))}: {s.get('points', 0):g} / {s.get('max_points', 0):g}</h2>"
+            f"<h2>{html.escape(clean(book['assignment']))}: {s.get('points', 0):g} / {s.get('max_points', 0):g}</h2>"
         )
         parts.append("<table><tr><th>task</th><th>points</th><th>status</th><th>feedback</th></tr>")
         for t in s["tasks"]:
             status = status_of(t)
-            task = html.escape(visible(f"{t.get('task')} {titles.get(t.get('task'), '')}".strip()))
+            task = html.escape(clean(f"{t.get('task')} {titles.get(t.get('task'), '')}".strip()))
             parts.append(
                 f"<tr><td>{task}</td><td>{t.get('points', 0):g} / {t.get('max_points', 0):g}</td>"
                 f'<td class="{status.replace(" ", "-")}">{status}</td><td>{html_text(t.get("feedback", ""))}</td></tr>'
@@ -359,7 +337,7 @@ def to_nbgrader(book: dict, db_url: str) -> int:
                 grade = gb.find_grade(f"{t['task']}_check", assignment, assignment, name)
                 grade.manual_score = float(t.get("points", 0))
                 comment = gb.find_comment(f"{t['task']}_answer", assignment, assignment, name)
-                comment.manual_comment = f"{status_of(t)}: {visible(t.get('feedback', ''))}"
+                comment.manual_comment = f"{status_of(t)}: {clean(t.get('feedback', ''))}"
                 written += 1
             gb.db.commit()
     return written

@@ -14,7 +14,8 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from .gradebook import BACKTICKED, status_of, students, visible
+from .gradebook import BACKTICKED, status_of, students
+from .grading import clean
 
 ORDER = ("correct", "incorrect", "not attempted", "missing", "error", "timed out")
 COLOURS = {  # one colour per status; the grader's notebook feedback uses the same green and red
@@ -34,7 +35,7 @@ CSP = (  # inline scripts (plotly.js and the figures) only: the page fetches not
 
 
 def _text(value) -> str:
-    return html.escape(visible(value))
+    return html.escape(clean(value))
 
 
 # ---------------------------------------------------------------------------------------------------------------
