@@ -4,9 +4,11 @@ import threading
 import time
 
 import pytest
+import torch
 
-from nanonas import OPERATIONS
+from nanonas import OPERATIONS, Task, cells, load_dataset
 from nanonas.bench import NanoBench
+from nanonas.cells import EDGES
 from nanonas.pareto import TIE, dominates
 from nanonas.widgets import DartsDashboard, ParetoExplorer, SearchDashboard
 
@@ -158,6 +160,22 @@ def test_darts_dashboard_draws_every_epoch(bench):
     assert result.dna == result.extra["derived"][-1]
     assert " → ".join(result.ops) in dash.derived.value and f"rank {bench.rank(result.dna)} " in dash.derived.value
     assert "finished" in dash.status.value and "epoch 2/2" in dash.status.value
+
+
+def test_darts_dashboard_drives_a_cell_search_with_the_cells_own_darts():
+    scored = []
+    dash = DartsDashboard(epochs=1, space="cell")
+    result = dash.run(evaluator=lambda dna: scored.append(list(dna)) or 0.5)  # no table holds every cell
+    assert result.options["space"] == "cell" and len(result.dna) == len(EDGES) and scored == [result.dna]
+    last = result.extra["alphas"][-1]  # (edges, ops)
+    assert [bar.x for bar in dash.alphas.data] == [tuple(f"edge {i}→{j}" for i, j in EDGES)] * len(OPERATIONS)
+    for op, bar in enumerate(dash.alphas.data):
+        assert list(bar.y) == pytest.approx([row[op] for row in last])
+    assert "per edge after epoch 1" in dash.alphas.layout.title.text and "finished" in dash.status.value
+    # the oracle: the same seed's cells.darts, the cell supernet's DARTS with its own history
+    history = cells.darts(Task(load_dataset("digits"), positions=len(EDGES), build_model=cells.build_cell), epochs=1)
+    assert torch.equal(torch.tensor(last), history["alphas"][-1]) and result.extra["derived"] == history["derived"]
+    assert result.extra["train_loss"] == history["train_loss"] and result.dna == history["derived"][-1]
 
 
 def test_search_dashboard_runs_darts(bench):

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from . import measure
-from .cells import EDGES, build_cell
-from .core import OPERATIONS, Task, accuracy, build_model, check_dna, decode, dna_from_key, dna_key, train
+from .cells import EDGES, SPACES
+from .core import OPERATIONS, Task, accuracy, check_dna, decode, dna_from_key, dna_key, train
 from .data import DATASETS, SPLIT_SEED, VARIATIONS, VARIATIONS_SEED, Dataset, load_dataset
 from .parallel import EXECUTORS, LocalWorkers, RayWorkers, can_fork, one_thread, torch_threads
 from .pareto import pareto_front
@@ -39,7 +39,6 @@ COST_FIELDS = ["dna", *measure.COSTS]
 SEEDS = (0, 1, 2)
 OBJECTIVES = ("val_accuracy", "test_accuracy", *measure.COSTS)
 RECIPE_KEYS = ("dataset", "space", "positions", "ops", "channels", "epochs", "lr", "batch_size")  # a search must match
-SPACES = {"chain": build_model, "cell": build_cell}  # how a DNA becomes a network: ops in a row, or a cell (cells.py)
 
 
 def tables(space: str | None = None) -> list[str]:

@@ -21,7 +21,20 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import OPERATIONS, MixedOp, Network, Task, accuracy, check_dna, darts_epoch, decode, discretise, optimizers
+from .core import (
+    OPERATIONS,
+    SUPERNETS,
+    MixedOp,
+    Network,
+    Task,
+    accuracy,
+    build_model,
+    check_dna,
+    darts_epoch,
+    decode,
+    derive,  # the derived cell: each edge's argmax over its alphas, never 'zero' (as DARTS derives cells)
+    optimizers,
+)
 
 NODES = 4
 EDGES = [(i, j) for j in range(1, NODES) for i in range(j)]  # (from node, to node): 0-1, 0-2, 1-2, 0-3, 1-3, 2-3
@@ -103,14 +116,13 @@ def supernet(task: Task) -> Network:
     return Network(cells, task.channels, task.data.in_channels, task.data.num_classes).to(task.device)
 
 
+SUPERNETS[build_cell] = supernet  # core.darts (nano_nas('darts', space='cell'), the dashboards) searches cells too
+SPACES = {"chain": build_model, "cell": build_cell}  # how a DNA becomes a network: ops in a row, or a cell
+
+
 def alphas_of(net: Network) -> torch.Tensor:
     """The architecture weights, softmax per edge: (edges, ops)."""
     return F.softmax(torch.stack([mixed.alphas.detach() for mixed in net.positions[0].edges]), dim=-1).cpu()
-
-
-def derive(net: Network) -> list[int]:
-    """The derived cell: each edge's argmax over its alphas, never 'zero' (core's rule, as DARTS derives cells)."""
-    return discretise(alphas_of(net))
 
 
 @contextmanager

@@ -13,6 +13,7 @@ COMMON_HELP = {  # the options every strategy takes (nanonas.run.COMMON), as fla
     "train_epochs": (int, "training epochs of each evaluation"),
     "channels": (int, "channels of every layer"),
     "positions": (int, "positions in the chain"),
+    "space": (str, "chain (the default: ops in a row) or cell (a 4-node graph: an op on each of its 6 edges)"),
     "workers": (int, "real training: evaluations side by side, one process each (default: one per core)"),
     "executor": (str, "where the workers run: {executors}"),
     "address": (str, "with --executor ray: auto or ray://host:10001 joins a cluster (default: a local Ray)"),

@@ -185,8 +185,17 @@ def discretise(alphas: torch.Tensor) -> list[int]:
 
 
 def derive(net: Network) -> list[int]:
-    """The derived architecture: each position's argmax over its alphas, never 'zero'."""
-    return discretise(torch.stack([mixed.alphas for mixed in net.positions]))  # (positions, ops)
+    """The derived architecture: each position's (a cell's: each edge's) argmax over its alphas, never 'zero'."""
+    return discretise(torch.stack([p for name, p in net.named_parameters() if name.endswith("alphas")]))
+
+
+def supernet(task: Task) -> Network:
+    """The chain's supernet: a MixedOp at every position, so one network holds every architecture."""
+    mixed = [MixedOp(task.channels) for _ in range(task.positions)]
+    return Network(mixed, task.channels, task.data.in_channels, task.data.num_classes)
+
+
+SUPERNETS = {build_model: supernet}  # a space's build_model -> its supernet, for DARTS (cells.py adds the cell's)
 
 
 def optimizers(net: nn.Module, lr: float, arch_lr: float) -> tuple:
@@ -228,13 +237,15 @@ def darts(fitness: Fitness, task: Task, epochs=50, arch_lr=3e-3, on_epoch=None):
 
     on_epoch(epoch, softmax(alphas) (positions, ops), derived DNA, training loss, validation loss) runs after each
     epoch: a dashboard draws there, and stops the search by raising."""
+    if task.build_model not in SUPERNETS:
+        raise ValueError("DARTS needs the supernet of this space: add its build_model -> supernet to core.SUPERNETS")
     torch.manual_seed(task.seed)  # the seed sets the weights, the alphas and the order of the batches
-    mixed = [MixedOp(task.channels) for _ in range(task.positions)]
-    net = Network(mixed, task.channels, task.data.in_channels, task.data.num_classes).to(task.device)
+    net = SUPERNETS[task.build_model](task).to(task.device)
     w_opt, a_opt = optimizers(net, task.lr, arch_lr)
+    alphas = [p for name, p in net.named_parameters() if name.endswith("alphas")]  # one per position (or edge)
     for epoch in range(epochs):
         train_loss, valid_loss = darts_epoch(net, w_opt, a_opt, task)
         if on_epoch:
-            weights = F.softmax(torch.stack([m.alphas.detach() for m in mixed]), dim=-1).cpu()
+            weights = F.softmax(torch.stack(alphas).detach(), dim=-1).cpu()  # (positions, ops)
             on_epoch(epoch, weights, derive(net), train_loss, valid_loss)
     fitness(derive(net))  # score the derived architecture with the task's evaluator

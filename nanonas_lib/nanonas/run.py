@@ -8,7 +8,8 @@ import time
 import torch
 
 from . import measure, parallel, registry, strategies  # noqa: F401  (importing strategies registers the ones beyond core)
-from .core import OPERATIONS, Task, accuracy, build_model, decode, train
+from .cells import EDGES, SPACES
+from .core import OPERATIONS, Task, accuracy, decode, train
 from .data import DATASETS, load_dataset
 from .fitness import Fitness
 from .registry import Strategy
@@ -23,7 +24,8 @@ COMMON = {  # options every strategy takes, with their defaults
     "evaluator": "train",  # 'train' (real training), 'bench' (NanoBench lookups), or a callable dna -> fitness
     "train_epochs": Task.epochs,  # the training budget of one evaluation
     "channels": Task.channels,
-    "positions": Task.positions,
+    "positions": Task.positions,  # a chain's; a cell has one op per edge (cells.EDGES: 6)
+    "space": "chain",  # 'chain' (ops in a row) or 'cell' (a 4-node graph, nanonas.cells): cells.SPACES
     "progress": True,
     "workers": None,  # real training: DNAs trained side by side, one process and one thread each; None: one per core
     "executor": "local",  # where the workers run: 'local' (processes here) or 'ray' (a local Ray, or a cluster)
@@ -80,6 +82,12 @@ def check_options(strategy: Strategy, options: dict) -> tuple[dict, dict]:
     if address is not None and (executor != "ray" or not isinstance(address, str)):
         got = f"{address!r} with executor={executor!r}"
         raise ValueError(f"address is a Ray address ('auto' or 'ray://host:10001') for executor='ray'; got {got}")
+    if common["space"] not in SPACES:
+        raise ValueError(f"unknown space {common['space']!r}; choose one of: {', '.join(SPACES)}")
+    if common["space"] == "cell" and "positions" in options and common["positions"] != len(EDGES):
+        raise ValueError(
+            f"a cell has {len(EDGES)} edges, so its DNA has {len(EDGES)} positions; got {common['positions']}"
+        )
     if common["dataset"] not in DATASETS:
         raise ValueError(f"unknown dataset {common['dataset']!r}; choose one of: {', '.join(DATASETS)}")
     if not isinstance(common["seed"], int) or isinstance(common["seed"], bool):
@@ -124,7 +132,10 @@ class Run:
         self.options.pop("on_epoch", None)  # a hook, not a setting: it is not saved with the result
         device = resolve_device(common["device"])
         data = load_dataset(common["dataset"], download=common["download"], train_size=common["train_size"]).to(device)
+        if common["space"] == "cell":
+            common["positions"] = self.options["positions"] = len(EDGES)
         self.task = Task(data, common["positions"], common["channels"], common["train_epochs"], seed=common["seed"])
+        self.task.build_model = SPACES[common["space"]]
         self.task.device = self.options["device"] = device
         self.pool = None  # real training: the workers; lookups and your own evaluator run here
         self.ops = None  # a table with ops of its own (NB201's): the search runs with them in OPERATIONS
@@ -171,8 +182,6 @@ class Run:
     def _on_table(self, bench, positions_given: bool) -> None:
         """Check that the search runs on the table's space; a table with its own ops (NB201) sets the space."""
         if getattr(bench, "constructors", None) is not None:
-            from .bench import SPACES
-
             self.ops, self.task.build_model = bench.constructors, SPACES[bench.meta["recipe"]["space"]]
             if not positions_given:
                 self.task.positions = self.options["positions"] = bench.positions
@@ -194,7 +203,7 @@ class Run:
 
         def costs(dna):
             if tuple(dna) not in cache:
-                model = build_model(dna, self.task.channels, data.in_channels, data.num_classes)
+                model = self.task.build_model(dna, self.task.channels, data.in_channels, data.num_classes)
                 cache[tuple(dna)] = MeasuredCosts(model, shape)
             return cache[tuple(dna)]
 

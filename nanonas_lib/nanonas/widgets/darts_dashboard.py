@@ -1,4 +1,5 @@
-"""DartsDashboard: watch DARTS learn, epoch by epoch: the alphas of every position, the losses, the derived DNA."""
+"""DartsDashboard: watch DARTS learn, epoch by epoch: the alphas of every position (or a cell's every edge), the
+losses, the derived DNA."""
 
 import html
 
@@ -6,6 +7,8 @@ import ipywidgets as W
 import plotly.graph_objects as go
 
 from .. import core
+from ..cells import EDGES, SPACES
+from ..core import Task
 from ..palette import OKABE_ITO, STATE_COLORS, op_colors
 from ..run import Run
 from .live import LiveSearch, arrow
@@ -17,10 +20,11 @@ class DartsDashboard(LiveSearch):
     derived from them right now.
 
     `DartsDashboard()` in a cell shows it; `dashboard.run(epochs=10)` runs without clicks and returns the
-    `SearchResult` (its `extra` holds the alphas, derived DNAs and losses of every epoch).
+    `SearchResult` (its `extra` holds the alphas, derived DNAs and losses of every epoch). `space='cell'` searches
+    the cell of nanonas.cells (an op on each of its 6 edges) with the same DARTS, core.darts.
     """
 
-    def __init__(self, epochs=20, arch_lr=3e-3, seed=0, evaluator="bench", bench=None):
+    def __init__(self, epochs=20, arch_lr=3e-3, seed=0, evaluator="bench", bench=None, space="chain"):
         super().__init__()
         self._bench = bench
         style = {"description_width": "140px"}
@@ -39,6 +43,7 @@ class DartsDashboard(LiveSearch):
                 layout=wide(),
             ),
             "seed": W.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="seed", style=style, layout=wide()),
+            "space": W.Dropdown(options=list(SPACES), value=space, description="space", style=style, layout=wide()),
             "evaluator": W.Dropdown(
                 options=list(EVALUATORS.items()),
                 value=evaluator,
@@ -47,9 +52,8 @@ class DartsDashboard(LiveSearch):
                 layout=wide(),
             ),
         }
-        positions = [f"position {i + 1}" for i in range(core.Task.positions)]
         self.alphas = go.FigureWidget(
-            data=[go.Bar(name=op, x=positions, marker_color=color) for op, color in op_colors().items()],
+            data=[go.Bar(name=op, marker_color=color) for op, color in op_colors().items()],
             layout=go.Layout(
                 title="softmax(alphas) per position",
                 barmode="group",
@@ -83,7 +87,7 @@ class DartsDashboard(LiveSearch):
         self.derived = W.HTML("").add_class("nanonas-derived")
         self.widget = W.VBox(
             [
-                W.HBox([W.VBox(list(self.controls.values())[:2]), W.VBox(list(self.controls.values())[2:])]),
+                W.HBox([W.VBox(list(self.controls.values())[:3]), W.VBox(list(self.controls.values())[3:])]),
                 W.HBox([self.start_button, self.stop_button, self.reset_button]),
                 self.status,
                 self.error_box,
@@ -92,6 +96,18 @@ class DartsDashboard(LiveSearch):
             ]
         ).add_class("nanonas-darts-dashboard")
         self.epochs = []  # the DartsEpoch of every epoch so far
+        self._label(space)
+
+    def _label(self, space: str) -> None:
+        """The alphas' bars: one group per position of the chain, or per edge of the cell."""
+        cell = space == "cell"
+        self._place = "edge" if cell else "position"
+        places = [f"edge {i}→{j}" for i, j in EDGES] if cell else [f"position {i + 1}" for i in range(Task.positions)]
+        with self.alphas.batch_update():
+            for bar in self.alphas.data:
+                bar.x = places
+            self.alphas.layout.xaxis.title = "edge of the cell (node → node)" if cell else "position in the chain"
+            self.alphas.layout.title = f"softmax(alphas) per {self._place}"
 
     @property
     def bench(self):
@@ -111,10 +127,11 @@ class DartsDashboard(LiveSearch):
                 line.x, line.y = [], []
         self.derived.value = ""
 
-    def _search(self, epochs=20, arch_lr=3e-3, seed=0, evaluator="bench"):
+    def _search(self, epochs=20, arch_lr=3e-3, seed=0, evaluator="bench", space="chain"):
         evaluator = self.bench if evaluator == "bench" else evaluator
-        options = {"epochs": epochs, "arch_lr": arch_lr, "on_epoch": self._on_epoch}
+        options = {"epochs": epochs, "arch_lr": arch_lr, "on_epoch": self._on_epoch, "space": space}
         self._run = run = Run("darts", {"seed": seed, "evaluator": evaluator, "progress": False, **options})
+        self._label(space)
         self.losses.layout.xaxis.range = [0.5, epochs + 0.5]
         run.search()  # core.darts, drawn by its on_epoch hook; Stop raises there (StopSearch, a KeyboardInterrupt)
         if not self.epochs:
@@ -146,13 +163,13 @@ class DartsDashboard(LiveSearch):
             for i, bar in enumerate(self.alphas.data):
                 bar.y = last.weights[:, i].tolist()
             self.alphas.layout.yaxis.range = [0, max(0.5, float(last.weights.max()) + 0.05)]
-            self.alphas.layout.title = f"softmax(alphas) per position after epoch {last.epoch + 1}"
+            self.alphas.layout.title = f"softmax(alphas) per {self._place} after epoch {last.epoch + 1}"
         with self.losses.batch_update():
             xs = [e.epoch + 1 for e in self.epochs]
             self.losses.data[0].update(x=xs, y=[e.train_loss for e in self.epochs])
             self.losses.data[1].update(x=xs, y=[e.valid_loss for e in self.epochs])
         text = f"Derived architecture now: <b>{html.escape(arrow(core.decode(last.dna)))}</b>"
-        if run.bench is not None:
+        if run.bench is not None and last.dna in run.bench:  # a cell table holds a sample of the cells
             record = run.bench.query(last.dna)
             text += (
                 f" (NanoBench: {record['val_accuracy']:.2%} mean validation accuracy, rank "
