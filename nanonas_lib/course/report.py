@@ -145,12 +145,15 @@ def status_figure(rows: list[dict], n: int, div_id: str) -> str:
 def discrimination_figure(rows: list[dict], div_id: str) -> str:
     import plotly.graph_objects as go
 
-    shown = [r for r in rows if r["D"] is not None]
+    points = {}  # tasks at the same place share one marker and one label: "q4, q5"
+    for r in rows:
+        if r["D"] is not None:
+            points.setdefault((round(r["share_correct"], 4), round(r["D"], 4)), []).append(_text(r["task"]))
     fig = go.Figure(
         go.Scatter(
-            x=[r["share_correct"] for r in shown],
-            y=[r["D"] for r in shown],
-            text=[_text(r["task"]) for r in shown],
+            x=[x for x, _ in points],
+            y=[y for _, y in points],
+            text=[", ".join(tasks) for tasks in points.values()],
             mode="markers+text",
             textposition="top center",
             marker=dict(size=11, color="#2166ac"),
