@@ -196,6 +196,15 @@ def test_a_missing_table_says_how_to_get_it(tmp_path, monkeypatch):
         NanoBench.load("digits", path=tmp_path)
 
 
+@needs_tables
+def test_a_damaged_table_is_one_clear_error(tmp_path):
+    for name in nb201.FILES:
+        shutil.copy(SHARED / name, tmp_path / name)
+    (tmp_path / nb201.FILES[0]).write_text("arch,cellstr\n0,|nor_conv_3x3~0|\n")
+    with pytest.raises(ValueError, match="tables in .* are damaged .*nanonas nb201 download"):
+        NanoBench.load("nb201", path=tmp_path)
+
+
 def test_the_reader_refuses_any_other_global(tmp_path):
     """A pickle that names os.system is refused before anything runs: one clear error, no side effect."""
     import os

@@ -19,6 +19,7 @@ import math
 import os
 import pickle
 import urllib.request
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -303,8 +304,11 @@ def _cached(folder: Path) -> dict[str, np.ndarray]:
     key = hashlib.sha256("\n".join(stats).encode()).hexdigest()[:16]
     compiled = CACHE / "compiled" / f"{key}.npz"
     if compiled.exists():
-        with np.load(compiled, allow_pickle=False) as f:
-            return dict(f)
+        try:
+            with np.load(compiled, allow_pickle=False) as f:
+                return dict(f)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile):  # a damaged cache: convert again
+            compiled.unlink(missing_ok=True)
     data = columns(folder)
     try:
         compiled.parent.mkdir(parents=True, exist_ok=True)
@@ -460,6 +464,11 @@ def load(path=None, download: bool = False, mirror: str | None = None) -> NB201:
         _fetch(folder, mirror)
     try:
         return NB201(_cached(folder), folder)
+    except (KeyError, ValueError, IndexError, UnicodeDecodeError, csv.Error) as e:
+        raise ValueError(
+            f"NAS-Bench-201's tables in {folder} are damaged ({type(e).__name__}: {e}); get them again with "
+            "`nanonas nb201 download` (it checks every file's SHA-256)"
+        ) from None
     except (FileNotFoundError, StopIteration):
         raise ValueError(
             f"NAS-Bench-201's tables are not in {folder} (it needs {', '.join(FILES)}). Get them with "
