@@ -18,11 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
 import torch.nn as nn
 
 from nanonas import OPERATIONS, Task, load_dataset, train
 from nanonas.bench import build, measure_costs, using_ops
+from nanonas.parallel import one_thread
 
 RESULTS = Path(__file__).parent / "results" / "build_time.md"
 OPS = {**OPERATIONS, "avgpool": lambda C: nn.AvgPool2d(3, stride=1, padding=1)}
@@ -30,7 +30,6 @@ POSITIONS, SEEDS, WORKERS = 3, (0, 1), 2
 
 
 def estimate(samples: int) -> tuple[float, str]:
-    torch.set_num_threads(1)
     data = load_dataset("digits")
     space = list(itertools.product(range(len(OPS)), repeat=POSITIONS))
     train_cpu, cost_cpu = [], []
@@ -75,4 +74,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with one_thread():  # one core per evaluation, as NanoBench was built
+        main()

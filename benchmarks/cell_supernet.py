@@ -29,13 +29,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from scipy.stats import kendalltau, spearmanr
 
 from nanonas import bench, cells, proxies
 from nanonas.bench import NanoBench
 from nanonas.core import OPERATIONS, Task
 from nanonas.data import load_dataset
+from nanonas.parallel import one_thread
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TABLE = "digits_variations_cells"
@@ -264,7 +264,6 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    torch.set_num_threads(1)  # one core per process: results do not depend on the machine's thread count
     {
         "darts": lambda: run_darts(args.seeds),
         "oneshot": lambda: run_oneshot(args.seeds),
@@ -275,4 +274,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with one_thread():  # one core per evaluation, as NanoBench was built
+        main()

@@ -16,16 +16,14 @@ run resumes where it stopped.
 
 import argparse
 import json
-import multiprocessing
 import statistics
 import time
 from pathlib import Path
 
-import torch
-
 from nanonas import OPERATIONS, Task, load_dataset
 from nanonas.bench import NanoBench
 from nanonas.core import darts
+from nanonas.parallel import LocalWorkers
 
 RESULTS = Path(__file__).resolve().parent / "results" / "darts_collapse.json"
 FREE = ("maxpool", "skip", "zero")  # the ops without weights
@@ -108,7 +106,6 @@ def main():
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    torch.set_num_threads(1)
     bench = NanoBench.load("digits")
     done = json.loads(args.out.read_text())["runs"] if args.out.exists() else []  # resumable
     runs = [r for r in done if r["epochs"] >= max(args.budgets)]
@@ -119,13 +116,14 @@ def main():
         for lr in args.arch_lrs
         if (s, lr) not in have
     ]
-    with multiprocessing.get_context("fork").Pool(
-        args.workers, initializer=torch.set_num_threads, initargs=(1,)
-    ) as pool:
-        for run in pool.imap_unordered(job, jobs):
+    pool = LocalWorkers(lambda: None, (), job, args.workers, fork=True)  # one torch thread per worker
+    try:
+        for run in pool.as_completed(jobs):
             runs.append(run)
             print(f"seed {run['seed']} arch_lr {run['arch_lr']:g}: {run['seconds']} s, final {run['derived'][-1]}")
             save(args, runs, bench)
+    finally:
+        pool.close()
     save(args, runs, bench)
     for row in json.loads(args.out.read_text())["table"]:
         print({k: v for k, v in row.items() if k not in ("ranks", "picks")})

@@ -35,9 +35,10 @@ from nanonas import Task, load_dataset
 from nanonas.bench import NanoBench
 from nanonas.core import MixedOp, Network, darts, evaluate, random_dna
 from nanonas.measure import count_macs
+from nanonas.parallel import one_thread
 
 RESULTS = Path(__file__).resolve().parent / "results" / "darts_headtohead.json"
-DATASETS = ("digits", "digits_variations")
+DATASETS = NanoBench.tables("chain")  # the shipped chain tables: digits, digits_variations
 EVALUATIONS = 50  # the table-based searches' budget in notebooks/06c_compare_searches.ipynb
 ARCH_LR = 3e-3  # core.darts's default: DARTS as the library ships it
 
@@ -95,7 +96,6 @@ def one_run(dataset: str, seed: int, epochs: int, table: NanoBench) -> dict:
 
 
 def main(seeds: int) -> None:
-    torch.set_num_threads(1)
     tables = {name: NanoBench.load(name) for name in DATASETS}
     unit = cost_unit(tables["digits"], Task(None))
     done = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
@@ -130,4 +130,5 @@ def main(seeds: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=30)
-    main(parser.parse_args().seeds)
+    with one_thread():  # one core per evaluation, as NanoBench was built
+        main(parser.parse_args().seeds)

@@ -20,7 +20,6 @@ how much a longer recipe would buy (written to benchmarks/results/digits_variati
 
 import argparse
 import itertools
-import multiprocessing
 import random
 import statistics
 import time
@@ -30,7 +29,8 @@ from pathlib import Path
 from scipy.stats import kendalltau
 
 from nanonas.core import OPERATIONS, Task, accuracy, train
-from nanonas.data import _digits_variations
+from nanonas.data import digits_variations
+from nanonas.parallel import LocalWorkers
 
 RESULTS = Path(__file__).parent / "results" / "digits_variations_probe.md"
 VARIATIONS = [  # what was tried, in order: the first is the probe quoted in the issue; the third ships (data.py)
@@ -42,12 +42,9 @@ VARIATIONS = [  # what was tried, in order: the first is the probe quoted in the
 _data = None
 
 
-def _init(variation):
+def _init(variation):  # in each worker process (parallel.LocalWorkers: one torch thread each)
     global _data
-    import torch
-
-    torch.set_num_threads(1)
-    _data = _digits_variations(**variation)
+    _data = digits_variations(**variation)
 
 
 def _score(job):
@@ -70,10 +67,12 @@ def table_top(n: int, epochs_list, workers: int) -> None:
     for epochs in epochs_list:
         t = time.perf_counter()
         jobs = [(dna, s, epochs) for dna in top for s in (3, 4)]
-        with multiprocessing.get_context("spawn").Pool(workers, _init, (VARIATIONS,)) as pool:
-            scores = {}
-            for dna, seed, acc in pool.imap_unordered(_score, jobs):
+        pool, scores = LocalWorkers(_init, (VARIATIONS,), _score, workers, fork=False), {}
+        try:
+            for dna, seed, acc in pool.as_completed(jobs):
                 scores.setdefault(tuple(dna), {})[seed] = acc
+        finally:
+            pool.close()
         a, b = [scores[tuple(d)][3] for d in top], [scores[tuple(d)][4] for d in top]
         table = [bench.query(d)["val_accuracy"] for d in top]
         fresh = [(x + y) / 2 for x, y in zip(a, b)]
@@ -100,10 +99,12 @@ def table_top(n: int, epochs_list, workers: int) -> None:
 def probe(variation: dict, archs: list, seeds=(0, 1), workers: int = 2) -> dict:
     t = time.perf_counter()
     jobs = [(dna, s) for dna in archs for s in seeds]
-    with multiprocessing.get_context("spawn").Pool(workers, _init, (variation,)) as pool:
-        scores = {}
-        for dna, seed, acc in pool.imap_unordered(_score, jobs):
+    pool, scores = LocalWorkers(_init, (variation,), _score, workers, fork=False), {}
+    try:
+        for dna, seed, acc in pool.as_completed(jobs):
             scores.setdefault(tuple(dna), {})[seed] = acc
+    finally:
+        pool.close()
     per_seed = [[scores[tuple(d)][s] for s in seeds] for d in archs]
     means = sorted(((statistics.fmean(v), v) for v in per_seed), reverse=True)
     top = means[: max(3, len(means) // 4)]

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from nanonas import OPERATIONS
+from nanonas.parallel import one_thread
 
 RESULTS = Path(__file__).resolve().parent / "results" / "op_latency.json"
 BATCHES = (1, 4, 16, 64, 256)
@@ -44,7 +45,6 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    torch.set_num_threads(1)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     ops = {name: make(16).eval() for name, make in OPERATIONS.items()}
@@ -95,4 +95,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with one_thread():  # one core per evaluation, as NanoBench was built
+        main()

@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from nanonas import predictors, proxies
 from nanonas.bench import NanoBench, tables
+from nanonas.parallel import one_thread
 
 RESULTS = Path(__file__).parent / "results"
 SIZES = (10, 25, 50, 100, 200)
@@ -72,7 +72,6 @@ def main():
     parser.add_argument("--draws", type=int, default=20)
     parser.add_argument("--tables", nargs="+", default=None, help="default: every complete table with proxies")
     args = parser.parse_args()
-    torch.set_num_threads(1)
     started = time.perf_counter()
     names = args.tables or [
         t
@@ -114,4 +113,5 @@ def write(results: dict, draws: int, seconds: float) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with one_thread():  # one core per evaluation, as NanoBench was built
+        main()

@@ -17,12 +17,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from nanonas import proxies
 from nanonas.bench import NanoBench, tables
 from nanonas.core import Task, train
 from nanonas.data import load_dataset
+from nanonas.parallel import one_thread
 
 RESULTS = Path(__file__).parent / "results"
 PUBLISHED = {  # NAS-Bench-201 CIFAR-10, Spearman with final accuracy (Abdelfattah et al., 2021; issue 14)
@@ -55,7 +55,6 @@ def correlations(name: str) -> dict:
 
 def costs(samples: int, seed: int = 0) -> dict:
     """{proxy: {'ms': median per architecture, 'fraction_of_training': ...}} on `samples` digits architectures."""
-    torch.set_num_threads(1)
     data, rng = load_dataset("digits"), random.Random(seed)
     dnas = [[rng.randrange(5) for _ in range(4)] for _ in range(samples)]
     proxy_ms = {p: [] for p in proxies.PROXIES}
@@ -143,4 +142,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with one_thread():  # one core per evaluation, as NanoBench was built
+        main()

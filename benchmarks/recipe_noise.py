@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from nanonas import Task, accuracy, build_model, load_dataset, train
+from nanonas.parallel import one_thread
 
 ARCHS = ([0, 0, 0, 0], [1, 0, 3, 2], [2, 0, 2, 0], [0, 1, 3, 3], [3, 0, 3, 3], [1, 1, 2, 2])
 OUT = Path(__file__).parent / "results" / "recipe_noise.md"
@@ -37,7 +38,6 @@ def train_constant_lr(dna, task: Task):
 
 
 def main():
-    torch.set_num_threads(1)
     data = load_dataset("digits")
     recipes = {
         "constant lr 0.01": (train_constant_lr, {"lr": 0.01}),
@@ -65,4 +65,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with one_thread():  # one core per evaluation, as NanoBench was built
+        main()

@@ -28,7 +28,7 @@ from nanonas.bench import NanoBench
 from nanonas.registry import STRATEGIES
 
 BUDGETS = (25, 50, 100, 200)
-TABLES = ("digits", "digits_variations")
+TABLES = NanoBench.tables("chain")  # the shipped chain tables: digits, digits_variations
 RESULTS = Path(__file__).parent / "results"
 
 

