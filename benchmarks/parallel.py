@@ -31,8 +31,6 @@ import time
 from collections import deque
 from pathlib import Path
 
-import torch
-
 import nanonas
 from nanonas import core, parallel
 from nanonas.bench import NanoBench
@@ -59,14 +57,10 @@ def cpu_seconds() -> float:
 def timing(population_size: int, generations: int) -> dict:
     size = {"population_size": population_size, "generations": generations}
     task = core.Task(load_dataset("digits"), seed=EVOLUTION["seed"])
-    threads = torch.get_num_threads()
 
     def old_default():  # what nano_nas did before: train in this process with torch's threads
-        torch.set_num_threads(parallel.cores())
-        try:
+        with parallel.torch_threads(parallel.cores()):
             return nanonas.nano_nas("evolution", evaluator=lambda dna: core.evaluate(dna, task), **EVOLUTION, **size)
-        finally:
-            torch.set_num_threads(threads)
 
     runs = {
         "workers=1 (one process, one thread)": lambda: nanonas.nano_nas("evolution", workers=1, **EVOLUTION, **size),

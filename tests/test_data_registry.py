@@ -42,8 +42,15 @@ def test_a_new_dataset_is_one_loader_and_one_registry_entry(monkeypatch, capsys)
     assert "brightness ramps, 6x6" in help_text
 
 
+def test_the_readme_names_every_registered_dataset():
+    readme = (ROOT / "README.md").read_text()
+    assert all(f"`'{name}'`" in readme for name in DATASETS)
+
+
 def test_an_unknown_dataset_names_the_registered_ones():
-    with pytest.raises(ValueError, match="unknown dataset 'mnist5k'; choose one of: digits, digits_variations, mnist_5k"):
+    with pytest.raises(
+        ValueError, match="unknown dataset 'mnist5k'; choose one of: digits, digits_variations, mnist_5k"
+    ):
         load_dataset("mnist5k")
 
 
