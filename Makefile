@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.nanonas-installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: lab test test-fast browser-deps lint clean
+.PHONY: lab test test-fast browser-deps lint clean site test-site
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,21 @@ test: $(STAMP) browser-deps  ## set everything up and run all tests: library, wi
 
 test-fast: $(STAMP)  ## the library's tests only, without the browser
 	$(PY) -m pytest -q -m "not browser" tests
+
+# The course as a website in site/ (docs/site.md): lessons and projects with the outputs `make test` just computed
+# (artifacts/executed/; a notebook without a fresh copy is executed here), exercises, rubrics, docs. SITE_REPO is the
+# course's public GitHub repository, for the Binder and Colab buttons: set it to yours, e.g.
+#   make site SITE_REPO=https://github.com/my-school/nanonas
+SITE_REPO ?= https://github.com/YOUR-ORG/nanonas
+SITE_BRANCH ?= main
+SITE_PAGES_BRANCH ?= gh-pages
+
+site: $(STAMP)  ## build the course's website into site/ (open site/index.html)
+	OMP_NUM_THREADS=1 $(PY) -m course.site --out site --repo $(SITE_REPO) --branch $(SITE_BRANCH) \
+		--pages-branch $(SITE_PAGES_BRANCH)
+
+test-site: $(STAMP) browser-deps  ## check the built site in Chromium: console errors, figures, links, phone width, weight
+	NANONAS_SITE=site $(PY) -m pytest -q tests/test_site.py tests/browser/test_site.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINTED)

@@ -117,6 +117,7 @@ def test_every_page_loads_cleanly_and_every_figure_draws(browser):
         if overflow > 1:
             problems.append(f"{name}: scrolls sideways by {overflow} px at 390 px")
         if name.startswith(PHONE_SHOTS):
+            browser.reload(wait_until="load")  # as a phone opens it: the contents folded
             browser.screenshot(path=str(SHOTS / (re.sub(r"\W", "_", name) + "-390.png")), full_page=False)
     print(f"{len(pages())} pages, {figures} plotly figures")
     assert figures > 0, "no plotly figure on any page: were the notebooks executed?"
