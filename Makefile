@@ -54,7 +54,7 @@ site: $(STAMP)  ## build the course's website into site/ (open site/index.html)
 		--pages-branch $(SITE_PAGES_BRANCH)
 
 test-site: $(STAMP) browser-deps  ## check the built site in Chromium: console errors, figures, links, phone width, weight
-	NANONAS_SITE=site $(PY) -m pytest -q tests/test_site.py tests/browser/test_site.py
+	NANONAS_SITE=site $(PY) -m pytest -q tests/browser/test_site.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINTED)
