@@ -408,8 +408,8 @@ def build(
     execute: bool = True,
     outputs: bool = True,
 ) -> list[Page]:
-    """Write the site into `out` (emptied first). `outputs=False` renders the sources as committed (no outputs): the
-    fast structural tests use it; the site itself is always built with outputs."""
+    """Write the site into `out` (built beside it, then put in its place). `outputs=False` renders the sources as
+    committed (no outputs): the fast structural tests use it; the site itself is always built with outputs."""
     import nbformat
     import plotly
 
@@ -418,9 +418,11 @@ def build(
     pages = plan(root)
     targets = {p.source: p.out for p in pages if p.kind != "rubric"}
     targets.update({f"docs/images/{f.name}": f"docs/images/{f.name}" for f in (root / "docs" / "images").glob("*")})
+    final, out = out, out.with_name(out.name + ".partial")  # the last good site stays until this one is whole
     if out.exists():
         shutil.rmtree(out)
     (out / "assets").mkdir(parents=True)
+    (out / ".nojekyll").write_text("")  # GitHub Pages: serve the files as they are
     shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", out / "assets" / "plotly.min.js")
     shutil.copytree(root / "docs" / "images", out / "docs" / "images")
     (out / "assets" / "site.css").write_text(CSS + pygments_css())
@@ -470,6 +472,9 @@ def build(
         text = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"(?s)<script.*?</script>", " ", body)))
         index.append({"t": page.title, "u": page.out, "x": re.sub(r"\s+", " ", text)[:20000]})
     (out / "assets" / "search.js").write_text("window.SEARCH_INDEX = " + json.dumps(index) + ";\n")
+    if final.exists():
+        shutil.rmtree(final)
+    out.rename(final)
     if settings.repo == PLACEHOLDER_REPO:
         print(f"note: SITE_REPO is the placeholder {PLACEHOLDER_REPO}: set it to your repository for Binder and Colab")
     return pages
