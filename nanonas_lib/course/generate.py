@@ -7,7 +7,8 @@ indentation:
     raise NotImplementedError()
 
 and every output is cleared. Run `nanonas exercises sync` (or `python -m course.generate`) after
-editing a solution notebook; `nanonas exercises check` fails when exercises/ is out of date.
+editing a solution notebook; `nanonas exercises check` fails when exercises/ is out of date. The same two commands
+keep the task table of docs/exercises.md (every assignment's questions and points) in step with the course's modules.
 """
 
 import argparse
@@ -22,6 +23,9 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 ANSWER = re.compile(r"^q\d+_answer$")  # the grade_id of an answer cell
 GENERATED = "generated from solutions/ by `nanonas exercises sync`: edit the solution notebook, not this one"
+DOC = Path("docs") / "exercises.md"  # holds the task table between these two lines
+TABLE_BEGIN = "<!-- tasks: generated from the course's questions by `nanonas exercises sync`; do not edit -->"
+TABLE_END = "<!-- /tasks -->"
 
 
 def strip_solutions(source: str, where: str = "a cell") -> str:
@@ -86,6 +90,27 @@ def expected(root=None) -> dict[Path, str]:
     return out
 
 
+def tasks_table() -> str:
+    """The markdown table of every assignment's tasks and points, read from the course's questions."""
+    from .assignments import ASSIGNMENTS, questions
+
+    rows = ["| assignment | tasks (points) | total |", "|---|---|---|"]
+    for assignment in ASSIGNMENTS:
+        found = questions(assignment)
+        tasks = "; ".join(f"`{q.name}`: {q.title} ({q.points})" for q in found)
+        rows.append(f"| `{assignment}` | {tasks} | {sum(q.points for q in found)} |")
+    return "\n".join(rows)
+
+
+def _doc_with_table(text: str) -> str:
+    """The doc's text with the task table between its markers replaced by the generated one."""
+    before, found, rest = text.partition(TABLE_BEGIN)
+    _, end, after = rest.partition(TABLE_END)
+    if not (found and end):
+        raise ValueError(f"{DOC} lost its task table's markers: {TABLE_BEGIN} ... {TABLE_END}")
+    return f"{before}{TABLE_BEGIN}\n{tasks_table()}\n{TABLE_END}{after}"
+
+
 def out_of_sync(root=None) -> list[str]:
     """What differs between exercises/ and what solutions/ generates (empty when in sync)."""
     root = Path(root) if root else find_root()
@@ -99,6 +124,9 @@ def out_of_sync(root=None) -> list[str]:
         for p in sorted((root / "exercises").glob("*.ipynb"))
         if p not in want
     ]
+    doc = root / DOC
+    if doc.exists() and doc.read_text() != _doc_with_table(doc.read_text()):
+        problems.append(f"{DOC}'s task table is out of date")
     return problems
 
 
@@ -110,6 +138,10 @@ def sync(root=None) -> list[Path]:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
             changed.append(path)
+    doc = (Path(root) if root else find_root()) / DOC
+    if doc.exists() and doc.read_text() != _doc_with_table(doc.read_text()):
+        doc.write_text(_doc_with_table(doc.read_text()))
+        changed.append(doc)
     return changed
 
 
