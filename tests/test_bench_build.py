@@ -117,3 +117,16 @@ def test_building_a_finished_table_again_changes_nothing(tmp_path):
     before = {name: (tmp_path / name).read_bytes() for name in (RUNS, COSTS, META)}
     build(tmp_path, ops=["skip"], positions=1, seeds=(0,), progress=False, **TINY)
     assert {name: (tmp_path / name).read_bytes() for name in (RUNS, COSTS, META)} == before
+
+
+def test_a_build_in_this_process_trains_on_one_thread_and_gives_the_threads_back(tmp_path, monkeypatch):
+    import torch
+
+    from nanonas import bench
+
+    seen = []
+    train_one = bench._train_one
+    monkeypatch.setattr(bench, "_train_one", lambda job: seen.append(torch.get_num_threads()) or train_one(job))
+    torch.set_num_threads(2)  # the conftest fixture sets one again after the test
+    build(tmp_path / "t", ops=["skip", "maxpool"], positions=1, seeds=(0,), workers=1, progress=False, **TINY)
+    assert seen == [1, 1] and torch.get_num_threads() == 2
