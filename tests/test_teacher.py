@@ -258,7 +258,7 @@ def roundtrip(tmp_path_factory):
     folder = tmp_path_factory.mktemp("class")
     bench = _spec("class_roundtrip")
     made = bench.make_class(folder, students=4, hostile=("formula", "script", "loop"))
-    command = bench.grade_command(folder, made, jobs=2, timeout=4)
+    command = bench.grade_command(folder, made, jobs=2, timeout=15)  # 15 s: honest checks finish on a busy machine
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     return folder, made
@@ -271,7 +271,8 @@ def test_the_round_trip_writes_every_file(roundtrip):
     book = gradebook.load(folder / "grades" / "02.json")
     assert gradebook.students(book) == list(made)  # names from the files and from nbgrader's folder
     by = dict(zip(gradebook.students(book), book["submissions"]))
-    assert [t["status"] for t in by["loopy"]["tasks"]][2] == "timed out"
+    loop = by["loopy"]["tasks"][2]
+    assert loop["status"] == "timed out" and "time limit (15 s)" in loop["feedback"]
     assert by["=1+1"]["points"] == 10
     (blank,) = [name for name, (path, role) in made.items() if role == "blank"]
     assert by[blank]["points"] == 0 and "/submitted/" in by[blank]["submission"]  # nbgrader's layout
