@@ -10,6 +10,7 @@
 """
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -171,3 +172,12 @@ def test_import_nanonas_loads_no_course_module():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_docs_architecture_draws_these_layers():
+    """The drawing in docs/architecture.md and LAYERS say the same (they cannot share code: a test ties them)."""
+    text = (LIB.parent / "docs" / "architecture.md").read_text()
+    for i, layer in enumerate(LAYERS):
+        row = next((line for line in text.splitlines() if line.startswith(f"   {i}  ")), "")
+        drawn = set(re.findall(r"[a-z_0-9]+", row.split("  ")[2] if row.count("  ") >= 2 else row))
+        assert {m or "__init__" for m in layer} <= drawn, f"layer {i} of docs/architecture.md: {row!r}"
