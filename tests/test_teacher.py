@@ -240,6 +240,18 @@ def test_nanonas_report_writes_the_files_and_refuses_bad_input(tmp_path, capsys)
     with pytest.raises(SystemExit):  # a feedback folder that is a file
         cli.main(["report", str(tmp_path / "02.json"), "--feedback", str(tmp_path / "02.json")])
     assert "cannot write" in capsys.readouterr().err
+    for flags, said in [  # a notebook a shell expanded is never taken for the page, the folder or the roster
+        (["grade", "02", "--report", "a.ipynb", "b.ipynb"], "--report: takes a .html or .htm file, not 'a.ipynb'"),
+        (["grade", "02", "--feedback", "a.ipynb", "b.ipynb"], "--feedback: cannot be a notebook (.ipynb)"),
+        (["report", "g.json", "--roster", "a.ipynb"], "--roster: takes a .csv file"),
+        (["report", "g.json", "--out", "a.ipynb"], "--out: takes a .html or .htm file"),
+    ]:
+        with pytest.raises(SystemExit):
+            cli.main(flags)
+        assert said in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["report", str(tmp_path / "02.json"), "--nbgrader", "a.ipynb"])
+    assert "takes a database URL" in capsys.readouterr().err
 
 
 def test_an_old_gradebook_without_times_or_statuses_still_reports(tmp_path):

@@ -313,6 +313,8 @@ def to_nbgrader(book: dict, db_url: str) -> int:
     The assignment must be in nbgrader's database (`nbgrader generate_assignment` puts it there); a student or a
     submission it does not know yet is added.
     """
+    if "://" not in str(db_url):
+        raise ValueError(f"--nbgrader takes a database URL like sqlite:////path/to/course/gradebook.db, not {db_url!r}")
     try:
         from nbgrader.api import Gradebook, MissingEntry
     except ImportError:

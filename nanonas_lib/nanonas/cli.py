@@ -64,12 +64,30 @@ def _registries() -> dict:
     }
 
 
+def _ending(*suffixes, refuse=False):
+    """An argparse type: a path that ends in one of `suffixes` (with refuse: in none), so that a notebook a shell
+    expanded from *.ipynb is never taken for the page, the roster or the feedback folder (and overwritten)."""
+
+    def check(text: str) -> str:
+        if text.lower().endswith(suffixes) == refuse:
+            said = f"a notebook ({' '.join(suffixes)})" if refuse else f"a {' or '.join(suffixes)} file"
+            raise argparse.ArgumentTypeError(f"{'cannot be' if refuse else 'takes'} {said}, not {text!r}")
+        return text
+
+    return check
+
+
 def teacher_flags(parser, page: bool = True) -> None:
     """The teacher's files (course/report.py): the item analysis page, feedback files, a Canvas roster."""
+    html = _ending(".html", ".htm")
     if page:
-        parser.add_argument("--report", nargs="?", const=True, metavar="PATH", help="write the item analysis page")
-    parser.add_argument("--feedback", metavar="DIR", help="write one feedback file per student (.md and .html)")
-    parser.add_argument("--roster", metavar="CANVAS.csv", help="a gradebook exported from Canvas: its IDs go in ours")
+        parser.add_argument("--report", nargs="?", const=True, type=html, metavar="PAGE.html", help="write the page")
+    else:
+        parser.add_argument("--out", type=html, metavar="PAGE.html", help="the page (default: next to the gradebook)")
+    feedback = _ending(".ipynb", refuse=True)
+    parser.add_argument("--feedback", type=feedback, metavar="DIR", help="write one feedback file per student")
+    roster = _ending(".csv")
+    parser.add_argument("--roster", type=roster, metavar="CANVAS.csv", help="a Canvas gradebook export: its IDs")
     parser.add_argument("--nbgrader", metavar="DB_URL", help="write the points into nbgrader's gradebook too")
 
 
@@ -146,7 +164,6 @@ def _parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="a teacher's item analysis, platform CSVs and feedback from gradebooks")
     report.add_argument("gradebooks", nargs="+", metavar="GRADES.json", help="gradebooks written by nanonas grade")
-    report.add_argument("--out", metavar="PATH", help="the page (default: next to the first gradebook)")
     teacher_flags(report, page=False)
 
     exercises = sub.add_parser("exercises", help="generate exercises/ from solutions/, or check they match")
