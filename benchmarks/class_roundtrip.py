@@ -14,6 +14,7 @@ It writes benchmarks/results/class_roundtrip.md: the wall time of each step and 
 """
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -152,7 +153,6 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", metavar="DIR", help="build the class here and keep it (default: a temporary folder)")
     parser.add_argument("--out", default=str(RESULTS), help="the results page (markdown)")
     args = parser.parse_args(argv)
-    import json
 
     with tempfile.TemporaryDirectory(prefix="nanonas-class-") as tmp:
         folder = Path(args.keep or tmp)

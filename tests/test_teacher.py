@@ -167,6 +167,16 @@ def test_feedback_holds_only_its_students_data(tmp_path):
             assert not [j for j in range(6) if j != i and f"student{j:02d}" in text]
 
 
+def test_several_gradebooks_give_one_feedback_file_per_student(tmp_path):
+    other = {**_class(3), "assignment": "03_evolution"}
+    gradebook.write_feedback([_class(2), other], tmp_path)
+    names = [f"student{i:02d}.{suffix}" for i in range(3) for suffix in ("html", "md")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
+    both = (tmp_path / "student01.md").read_text()
+    assert "## 02\\_architecture\\_dna: " in both and "## 03\\_evolution: " in both
+    assert "02\\_architecture" not in (tmp_path / "student02.md").read_text()  # graded in 03 only
+
+
 def test_feedback_is_escaped_in_markdown_and_html(tmp_path):
     book = _book([(f"c/{HOSTILE_NAMES[6]}.ipynb", ["incorrect"] * 3, [EVIL] * 3)])
     book["submissions"][0]["notes"] = [EVIL]
