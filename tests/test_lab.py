@@ -47,6 +47,20 @@ def test_regret_at_is_the_brute_force_regret_of_the_best_seen():
         lab.regret_at(history, 41, truth)
 
 
+def test_a_search_on_a_table_is_the_strategy_run_by_hand_and_repeats():
+    """Oracle: the same strategy run on a Fitness of the table's evaluator, by hand; the same seed, the same history."""
+    from nanonas import STRATEGIES
+    from nanonas.core import Task
+    from nanonas.fitness import Fitness
+
+    bench = NanoBench.load("digits")
+    history = lab.search_on_table(bench, "regularized_evolution", seed=3, evaluations=30)
+    fitness = Fitness(bench.evaluator(3))
+    STRATEGIES["regularized_evolution"].run(fitness, Task(data=None, positions=4, seed=3), evaluations=30)
+    assert history == list(fitness.items()) == lab.search_on_table(bench, "regularized_evolution", 3, 30)
+    assert len(history) == 30 and history != lab.search_on_table(bench, "regularized_evolution", 4, 30)
+
+
 # -- paired comparisons
 
 

@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 import torch.nn as nn
 
-from nanonas.core import OPERATIONS
+from nanonas.core import OPERATIONS, Task
+from nanonas.fitness import Fitness
+from nanonas.registry import STRATEGIES  # filled by nanonas's strategies: importing nanonas.* imports them
 
 # -- where shipped results live
 
@@ -41,14 +43,26 @@ def shipped(name: str, start: Path | str | None = None) -> Path:
     return path
 
 
-# -- regret at a budget
+# -- a search on a table, and its regret at a budget
+
+
+def search_on_table(bench, strategy: str, seed: int, evaluations: int = 100, **options) -> list:
+    """One seeded run of a registered strategy on a NanoBench, each evaluation a lookup of one training seed's
+    accuracy (drawn with `seed`): its history, [(dna, score seen), ...] in evaluation order, `evaluations` long."""
+    fitness = Fitness(bench.evaluator(seed))
+    STRATEGIES[strategy].run(
+        fitness, Task(data=None, positions=bench.positions, seed=seed), evaluations=evaluations, **options
+    )
+    if len(fitness) != evaluations:  # paired runs compare equal budgets
+        raise RuntimeError(f"{strategy} stopped after {len(fitness)} of {evaluations} evaluations (seed {seed})")
+    return list(fitness.items())
 
 
 def regret_at(history: Sequence, budget: int, truth: Mapping) -> float:
     """Regret after `budget` evaluations: the space's best true accuracy minus the true accuracy of what the search
     returns then, the DNA with the best score it has seen (the first one on a tie).
 
-    `history` is [(dna, score seen), ...] in evaluation order (`list(fitness.items())`); `truth` maps tuple(dna) to
+    `history` is [(dna, score seen), ...] in evaluation order (`search_on_table`'s); `truth` maps tuple(dna) to
     its true accuracy (a NanoBench's mean over training seeds)."""
     if not 1 <= budget <= len(history):
         raise ValueError(f"budget must be 1 to {len(history)} (the evaluations in the history), not {budget}")
