@@ -315,6 +315,10 @@ class Sandbox:
     limits: Limits = None
     controls: Controls = None  # how the limits hold for the submission as a whole
 
+    def __post_init__(self):
+        self.limits = self.limits or Limits()
+        self.controls = self.controls or Controls.find()
+
     @classmethod
     def find(cls, limits: Limits | None = None, controls: Controls | None = None) -> "Sandbox":
         """bubblewrap when it is installed and works here; otherwise none, with the reason."""
