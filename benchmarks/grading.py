@@ -146,7 +146,8 @@ def main(argv=None) -> int:
         "# Grading a class",
         "",
         f"`{' '.join(['python benchmarks/grading.py', '--assignment', lesson, '--students', str(args.students)])}"
-        f" --jobs {args.jobs}{' --hostile' if args.hostile else ''}`, measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+        f" --jobs {args.jobs}{' --hostile' if args.hostile else ''}`, "
+        f"measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
         "",
         f"- {args.students} submissions of `{lesson}` (solution, untouched exercise and half-solved, a third each)",
         f"- sandbox: {book['sandbox']} ({book['isolation']})",
