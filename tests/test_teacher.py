@@ -243,7 +243,14 @@ def test_nanonas_report_writes_the_files_and_refuses_bad_input(tmp_path, capsys)
     assert names == ["02.canvas.csv", "02.json", "02.moodle.csv", "02.report.html", "02.students.csv", "fb"]
     assert len(list((tmp_path / "fb").iterdir())) == 10
     (tmp_path / "bad.json").write_text('{"assignment": "x"}')
-    for bad, said in [("missing.json", "no gradebook at"), ("bad.json", "is not a gradebook of `nanonas grade`")]:
+    (tmp_path / "odd.json").write_text('{"assignment": "x", "tasks": [1], "submissions": []}')
+    (tmp_path / "zip.json").write_bytes(b"PK\x03\x04\xff")
+    for bad, said in [
+        ("missing.json", "no gradebook at"),
+        ("bad.json", "is not a gradebook of `nanonas grade`"),
+        ("odd.json", "is not a gradebook of `nanonas grade`"),
+        ("zip.json", "is not a readable JSON gradebook"),
+    ]:
         with pytest.raises(SystemExit):
             cli.main(["report", str(tmp_path / bad)])
         assert said in capsys.readouterr().err

@@ -90,6 +90,8 @@ def load(path) -> dict:
         raise ValueError(f"{path} is not a readable JSON gradebook ({type(e).__name__})") from None
     ok = isinstance(book, dict) and isinstance(book.get("submissions"), list) and isinstance(book.get("tasks"), list)
     ok = ok and all(isinstance(s, dict) and isinstance(s.get("tasks"), list) for s in book["submissions"])
+    ok = ok and all(isinstance(t, dict) and isinstance(t.get("task"), str) for t in book["tasks"])
+    ok = ok and all(isinstance(t, dict) for s in book["submissions"] for t in s["tasks"])
     if not ok or not isinstance(book.get("assignment"), str):
         raise ValueError(f"{path} is not a gradebook of `nanonas grade` (it needs assignment, tasks and submissions)")
     book["path"] = str(path)
