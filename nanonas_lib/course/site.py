@@ -127,7 +127,7 @@ def plan(root: Path) -> list[Page]:
         )
     for path in numbered:
         if PROJECT.match(path.name) and rubric_index(nbformat.read(path, as_version=4).cells) is not None:
-            title = f"Rubric · {path.stem[:3]} {path.stem[4:].replace('_', ' ')}"
+            title = "Rubric · " + notebook_title(path).replace("Project: ", "")
             pages.append(Page(f"notebooks/{path.name}", f"rubrics/{path.stem}.html", title, "Rubrics", "rubric"))
     for path in sorted((root / "docs").glob("*.md")):
         first = re.search(r"^#\s+(.+)$", path.read_text(), re.M)
@@ -440,6 +440,7 @@ def build(
             cells = nbformat.read(path, as_version=4).cells
             lesson = relative(f"notebooks/{path.stem}.html", page)
             body = (
+                f"<h1>{html.escape(page.title)}</h1>"
                 f'<p class="note">The open part of project <a href="{lesson}#rubric">{path.stem}</a>, '
                 "as the project states it, with the rubric a teacher grades it by (10 points).</p>"
                 + markdown(cells[rubric_index(cells)].source, links, page)
