@@ -122,6 +122,11 @@ def losses(row: Mapping) -> int:
     return int(row["a better/tie/worse"].split("/")[2])
 
 
+# how a head_to_head table reads: `table.style.format(lab.SHOWN)`; p to 3 significant digits (a tiny p reads 1.2e-06)
+SHOWN = {"Wilcoxon p": "{:.3g}", "effect r": "{:.2f}"}
+SHOWN |= {f"{stat} regret {x} (pp)": "{:.2f}" for stat in ("mean", "median") for x in "ab"}
+
+
 def head_to_head(runs, pairs: Iterable[tuple[str, str]], by: Sequence[str] = (), search="search", regret="regret"):
     """A table of `paired` comparisons, one row per (a, b) in `pairs` and per group of the `by` columns.
 
