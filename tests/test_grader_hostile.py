@@ -442,6 +442,23 @@ def test_nan_never_equals_anything(returned):
     assert verdict.status == INCORRECT, verdict
 
 
+REWRITERS = {
+    "to the best, regret 0": "def regret(bench, dna):\n    dna[:] = bench.best()['dna']\n    return 0.0\n",
+    "to the best, its regret": (
+        "def regret(bench, dna):\n    dna[:] = bench.best()['dna']\n"
+        "    return bench.best()['val_accuracy'] - bench.query(dna)['val_accuracy']\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("rewrite", REWRITERS)
+def test_an_answer_that_rewrites_its_arguments_does_not_move_the_expected_value(rewrite):
+    namespace = {}
+    exec(REWRITERS[rewrite], namespace)
+    q = next(q for q in lesson03.QUESTIONS if q.name == "regret")
+    assert q.verdict(LocalAnswer("regret", namespace), seed=3).status == INCORRECT
+
+
 def test_a_random_generator_travels_as_its_state_never_its_seed():
     seed = 987_654_321
     sent = json.dumps(remote.encode(remote.Rng(seed)))
