@@ -99,15 +99,6 @@ def test_notebooks_carry_nbgrader_metadata(lesson):
 # -- the checks, run here: the references pass, wrong answers get plain words
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_references_pass_their_checks(lesson):
-    module = importlib.import_module(f"course.{ASSIGNMENTS[lesson]}")
-    verdicts = [q.verdict() for q in bind(lesson, reference(lesson)._load())]
-    assert [v.status for v in verdicts] == [CORRECT] * len(verdicts), [v.feedback for v in verdicts]
-    assert [v.points for v in verdicts] == [q.points for q in module.QUESTIONS]
-    assert not hasattr(module, module.QUESTIONS[0].name), "the references live in solutions/ only"
-
-
 def _containers(value, kind):
     """`value` with every list and tuple in it (nested too) turned into `kind`; other values as they are."""
     if type(value) in (list, tuple):
@@ -355,9 +346,13 @@ def _run_in_process(path):
 
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_solutions_score_full_marks(lesson):
+    """The whole solution notebook, run here: every cell runs (so nbval need not run solutions/ again) and every
+    answer, which is the reference the checks compare with, gets its question's points."""
     verdicts = _run_in_process(ROOT / "solutions" / f"{lesson}.ipynb")
     assert [v.status for v in verdicts] == [CORRECT] * len(verdicts), [v.feedback for v in verdicts]
-    assert sum(v.points for v in verdicts) == sum(q.points for q in questions(lesson))
+    assert [v.points for v in verdicts] == [q.points for q in questions(lesson)]
+    module = importlib.import_module(f"course.{ASSIGNMENTS[lesson]}")
+    assert not hasattr(module, module.QUESTIONS[0].name), "the references live in solutions/ only"
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
