@@ -23,7 +23,17 @@ from nanonas.registry import STRATEGIES
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "nb201"
 ABSENT = "../shared/nb201 is absent: NAS-Bench-201's tables are not shipped (docs/nb201.md says how to get them)"
-needs_tables = pytest.mark.skipif(not SHARED.is_dir(), reason=ABSENT)
+
+
+@pytest.fixture(scope="module")
+def shared():
+    """The shared copy of the tables; without it, every test that reads them skips (one reason, one line in -rs)."""
+    if not SHARED.is_dir():
+        pytest.skip(ABSENT)
+    return SHARED
+
+
+needs_tables = pytest.mark.usefixtures("shared")
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +44,7 @@ def cache(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def table(tmp_path_factory):
+def table(shared, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(nb201, "CACHE", tmp_path_factory.getbasetemp() / "nb201_cache")
         return NanoBench.load("nb201", path=SHARED)
@@ -225,10 +235,8 @@ def test_the_reader_refuses_any_other_global(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(shared, tmp_path_factory):
     """A copy of ../shared/nb201 (one file of it corrupted in a second folder), served over HTTP on 127.0.0.1."""
-    if not SHARED.is_dir():
-        pytest.skip(ABSENT)
     root = tmp_path_factory.mktemp("served")
     shutil.copytree(SHARED, root / "good")
     shutil.copytree(SHARED, root / "bad")
