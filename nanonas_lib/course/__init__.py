@@ -2,7 +2,7 @@
 (what the lessons' notebooks share).
 
 In a notebook:  `from course import bind;  q1, q2, q3, q4, q5 = bind("03_evolution", globals())`.
-For a class:    `nanonas grade 03_evolution submissions/*.ipynb --out grades.csv`  (docs/teaching.md).
+For a class:    `nanonas grade 03_evolution --out grades.csv -- submissions/*.ipynb`  (docs/teaching.md).
 """
 
 from .assignments import ASSIGNMENTS, assignment_name, bind, questions
