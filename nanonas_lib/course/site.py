@@ -167,8 +167,9 @@ def executed(source: Path, store: Path, execute: bool = True, timeout: int = 120
     )
     try:
         client.execute()
-    except Exception as e:  # a cell raised: say which notebook, keep the message short
-        raise RuntimeError(f"{source.name} failed while building the site: {str(e)[-1500:]}") from None
+    except Exception as e:  # a cell raised: say which notebook, keep the message short and without colour codes
+        message = re.sub(r"\x1b\[[0-9;]*m", "", str(e))
+        raise RuntimeError(f"{source.name} failed while building the site: {message[-1500:]}") from None
     nb.metadata["nanonas_executed"] = {"source_sha256": digest, "complete": True, "by": "nbclient"}
     copy.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, copy)
@@ -427,7 +428,7 @@ def build(
     shutil.copytree(root / "docs" / "images", out / "docs" / "images")
     (out / "assets" / "site.css").write_text(CSS + pygments_css())
     (out / "assets" / "site.js").write_text(JS)
-    index = []
+    index, failed = [], []
     for page in pages:
         links = Links(page.source, page.out, targets, settings)
         figures, note = [], ""
@@ -447,7 +448,11 @@ def build(
             )
         else:
             if page.kind == "lesson" and outputs:
-                nb = executed(path, store, execute)
+                try:
+                    nb = executed(path, store, execute)
+                except RuntimeError as e:  # go on: every notebook that fails is named at the end, the site not swapped
+                    failed.append(str(e))
+                    continue
                 note = '<p class="note">Every output below is what this notebook computed when the site was built.</p>'
             else:
                 nb = nbformat.read(path, as_version=4)
@@ -473,6 +478,8 @@ def build(
         text = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"(?s)<script.*?</script>", " ", body)))
         index.append({"t": page.title, "u": page.out, "x": re.sub(r"\s+", " ", text)[:20000]})
     (out / "assets" / "search.js").write_text("window.SEARCH_INDEX = " + json.dumps(index) + ";\n")
+    if failed:
+        raise RuntimeError(f"{len(failed)} notebook(s) have no page; {out} holds the rest\n" + "\n".join(failed))
     if final.exists():
         shutil.rmtree(final)
     out.rename(final)
