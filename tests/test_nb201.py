@@ -165,6 +165,19 @@ def test_every_table_driven_search_runs_on_it(table, strategy):
 
 
 @needs_tables
+def test_a_search_on_another_dataset_of_the_table(table):
+    """evaluator(metric=...) searches on a 12-epoch column: every fitness is that column's value."""
+    lookup = table.evaluator(metric="cifar100_val_12")
+    result = nanonas.nano_nas("regularized_evolution", evaluator=lookup, evaluations=30, progress=False).search
+    assert all(h["fitness"] == table.query(h["dna"])["cifar100_val_12"] for h in result.history)
+    assert result.ops == table.query(result.dna)["ops"]
+    with pytest.raises(
+        ValueError, match="unknown fitness 'test_accuracy'; choose one of: val_accuracy, cifar10_val_12"
+    ):
+        table.evaluator(metric="test_accuracy")
+
+
+@needs_tables
 def test_nsga2_minimises_a_device_latency(table):
     """The final front is non-dominated on (accuracy, Edge TPU latency); an unmeasured latency counts as infinite."""
     objectives = ("val_accuracy", "edgetpu_latency")

@@ -389,10 +389,14 @@ class NB201(NanoBench):
             raise ValueError(f"an NB201 index is an integer from 0 to {len(dnas) - 1}; got {index!r}")
         return self.query(dnas[index])
 
-    def evaluator(self, seed: int = 0, mean: bool = False) -> "Lookup":
+    def evaluator(self, seed: int = 0, mean: bool = False, metric: str = "val_accuracy") -> "Lookup":
         """Fitness from this table: a cell's CIFAR-10 validation accuracy (a mean over seeds, so `mean` changes
-        nothing), looked up without building its record."""
-        return Lookup(self)
+        nothing), or another column (`metric='cifar100_val_12'`: a search on CIFAR-100), looked up without building
+        its record. Pass it to nano_nas as the evaluator."""
+        accuracies = [k for k in ACCURACIES if k.endswith(("val_12", "val_accuracy"))]
+        if metric not in accuracies:
+            raise ValueError(f"unknown fitness {metric!r}; choose one of: {', '.join(accuracies)}")
+        return Lookup(self, metric)
 
     def percentile(self, dna) -> float:
         return 100 * float(np.mean(self.columns["val_accuracy"] <= self._get(dna)["val_accuracy"]))
@@ -446,11 +450,11 @@ class NB201(NanoBench):
 
 
 class Lookup(BenchEvaluator):
-    """NB201's fitness as a search sees it: validation accuracy by DNA; `cost` is NaN (no training times here)."""
+    """NB201's fitness as a search sees it: a validation accuracy by DNA; `cost` is NaN (no training times here)."""
 
-    def __init__(self, bench: NB201):
+    def __init__(self, bench: NB201, metric: str = "val_accuracy"):
         super().__init__(bench)
-        self.row, self.val, self.cost = bench._records.row, bench._records.lists["val_accuracy"], math.nan
+        self.row, self.val, self.cost = bench._records.row, bench._records.lists[metric], math.nan
 
     def __call__(self, dna) -> float:
         self.evaluations += 1
