@@ -32,11 +32,11 @@ browser-deps:
 
 LINTED := conftest.py nanonas_lib tests benchmarks notebooks solutions  # ruff reads .ipynb itself; exercises/ is generated
 
-test: $(STAMP) browser-deps  ## set everything up and run all tests: library, widgets in a browser, lessons, solutions
+test: $(STAMP) browser-deps  ## set everything up and run all tests: library, widgets in a browser, lessons and projects, solutions
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/nanonas exercises check
-	$(PY) -m pytest -q --durations=20 --nbval-lax --nbval-current-env tests notebooks solutions
+	$(PY) -m pytest -q --durations=20 --nbval-lax --nbval-current-env tests notebooks  # solutions/: tests/test_exercises.py runs each whole
 
 test-fast: $(STAMP)  ## the library's tests only, without the browser
 	$(PY) -m pytest -q -m "not browser" tests
