@@ -56,6 +56,7 @@ LIVE_RUNS = {
     "00_welcome.ipynb": {"model"},  # nano_nas's real-training quick start (evolution, then DARTS)
     "03_evolution.ipynb": {"darts", "real"},  # three short DARTS runs; one evolution with real training
     "04_darts.ipynb": {"slow", "model", "darts_dashboard"},  # the two DARTS searches; the dashboard's run
+    "07b_transfer.ipynb": {"again"},  # one network trained on mnist_5k in the kernel
     "07c_hardware_aware.ipynb": {"measured", "ms"},  # latency measured on this machine (timed, not trained)
     "08c_cell_supernet.ipynb": {"history", "net"},  # a short DARTS on the cell; a short one-shot supernet
 }

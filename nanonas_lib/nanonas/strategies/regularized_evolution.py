@@ -27,7 +27,10 @@ def starting_dnas(start, positions: int, population_size: int) -> list[list[int]
     dnas = []
     for dna in start:
         if isinstance(dna, str):  # from the command line: --start 1-0-2-1 0-0-1-1
-            dna = dna_from_key(dna)
+            try:
+                dna = dna_from_key(dna)
+            except ValueError:
+                pass  # not a key: check_dna says what a DNA of this search is
         dnas.append(tuple(check_dna(dna, positions)))
     dnas = [list(dna) for dna in dict.fromkeys(dnas)]
     if len(dnas) > population_size:
