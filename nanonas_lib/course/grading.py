@@ -264,8 +264,11 @@ class Kernel:
             reply = {"op": "looked", "seq": number, "error": "KeyError"}
         self._send(reply, deadline)
 
-    def request(self, message: dict, deadline: float, started: bool = False, lookups=()) -> dict:
-        """Send a request and wait for its reply until `deadline`; after that, interrupt it and raise Stopped."""
+    def request(self, message: dict, deadline: float, started: bool = False, lookups=(), limit=None) -> dict:
+        """Send a request and wait for its reply until `deadline`; after that, interrupt it and raise Stopped.
+
+        Each evaluation of a counted Lookup answered here moves the deadline `LOOKUP_GRACE` later, up to `limit` (the
+        submission's budget): the exchanges are the grader's way of counting, not the learner's slowness."""
         self.ids += 1
         self.lookups = list(lookups)
         if not started:
@@ -278,6 +281,7 @@ class Kernel:
                 return reply
             if reply.get("op") == "lookup":
                 self._answer_lookup(reply, deadline)
+                deadline = min(limit or deadline, deadline + LOOKUP_GRACE)
             elif reply.get("id") == self.ids:
                 return reply
         if started:
@@ -317,6 +321,7 @@ class Kernel:
 
 
 GONE = "stopped the Python process (os._exit(), a crash, or a resource limit)"
+LOOKUP_GRACE = 0.01  # seconds of a check's time limit per evaluation the grader answers (milliseconds each when busy)
 KEYS = 64  # keys of one JSON object, at most: the runner's messages have a handful
 
 
@@ -342,11 +347,13 @@ class RemoteAnswer(Call):
 
     counts_calls = True  # a Lookup's table stays in the grader, which answers (and counts) each evaluation
 
-    def __init__(self, kernel: Kernel, name: str, deadline: float):
-        self.kernel, self.name, self.deadline = kernel, name, deadline
+    def __init__(self, kernel: Kernel, name: str, deadline: float, limit: float | None = None):
+        self.kernel, self.name, self.deadline, self.limit = kernel, name, deadline, limit
 
     def send(self, request: dict, lookups=None) -> dict:
-        reply = self.kernel.request({"op": "call", "request": request}, self.deadline, lookups=lookups or ())
+        reply = self.kernel.request(
+            {"op": "call", "request": request}, self.deadline, lookups=lookups or (), limit=self.limit
+        )
         if reply.get("status") == "interrupted":
             raise Stopped("was interrupted", alive=True)
         return reply.get("reply") if reply.get("status") == "ok" else {"raised": reply.get("evalue", "failed")}
@@ -468,7 +475,8 @@ def run_submission(assignment, master_nb, data: bytes, sandbox: Sandbox, timeout
                 if step.kind == "grade":
                     q = qs[step.task]
                     try:
-                        v = q.verdict(RemoteAnswer(kernel, q.name, deadline), task_seed(seed, q.task)).as_dict()
+                        answer = RemoteAnswer(kernel, q.name, deadline, limit=end)
+                        v = q.verdict(answer, task_seed(seed, q.task)).as_dict()
                     except Stopped as e:
                         alive = e.alive
                         if e.reason.startswith("was interrupted"):
