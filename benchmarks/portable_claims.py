@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,8 @@ WATCH = {  # what each live run returned: the values its sentences are about, pr
         "round(100 * r.val_accuracy, 2)",
         "round(100 * r.test_accuracy, 2)",
         "[d.dna for d in darts]",
+        "round(darts_regret, 2)",
+        "budget",
     ],
     "04_darts.ipynb": [
         "slow.dna",
@@ -81,7 +84,7 @@ def run(name: str, notebook: str) -> dict:
         env.update(NANONAS_CLAIMS_LOG=str(log), NANONAS_CLAIMS_WATCH=json.dumps(WATCH), PYTHONPATH=str(ROOT))
         start = time.perf_counter()
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env"]
-        command += [f"--junitxml={junit}", f"notebooks/{notebook}"]
+        command += ["--nbval-cell-timeout=14400", f"--junitxml={junit}", f"notebooks/{notebook}"]  # values, not speed
         subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
         wall = time.perf_counter() - start
         failed, passed = [], 0
@@ -131,7 +134,11 @@ def report(results: dict) -> str:
             )
     failures = [(name, n, f) for name, c in configs.items() for n, r in c["notebooks"].items() for f in r["failed"]]
     lines += ["", "## Failures", ""]
-    lines += [f"- {name}, {n} `{f['test']}`: {' '.join(f['message'].split())[:400]}" for name, n, f in failures]
+    for name, n, f in failures:
+        message = " ".join(re.sub(r"(#x1B|\x1b)\[[0-9;]*m", "", f["message"]).split())  # no terminal colours
+        timed_out = any("Timeout" in g["message"] for g in configs[name]["notebooks"][n]["failed"])
+        why = " (a cell ran past nbval's time limit on the shared machine: no verdict)" if timed_out else ""
+        lines.append(f"- {name}, {n} `{f['test']}`{why}: {message[:300]}")
     lines += [] if failures else ["None."]
     lines += ["", "## Values that move between configurations", ""]
     for m in results["moved"]:
