@@ -587,7 +587,7 @@ pre.out.error { background: #ffecec; }
 .run-it .button { padding: .25rem .7rem; border: 1px solid var(--accent); border-radius: 6px; text-decoration: none;
   font-size: .9rem; }
 .run-it details { flex-basis: 100%; min-width: 0; font-size: .9rem; }
-main p, main li, main td, main th { overflow-wrap: anywhere; }
+main p, main li, main td, main th, main h1, main h2, main h3 { overflow-wrap: anywhere; }
 .pager { display: flex; justify-content: space-between; gap: 1rem; margin-top: 3rem; padding-top: 1rem;
   border-top: 1px solid var(--line); }
 .pager .next { margin-left: auto; text-align: right; }
