@@ -132,6 +132,24 @@ def test_a_failing_worker_names_the_dna_and_nothing_hangs(monkeypatch, bad, says
     assert pids and not any(map(alive, pids))
 
 
+def square_or_die(n):
+    if n < 0:
+        os._exit(3)  # a worker that dies
+    return n * n, torch.get_num_threads()
+
+
+def test_local_workers_run_every_job_on_one_thread_and_say_when_one_dies():
+    workers = parallel.LocalWorkers(lambda: None, (), square_or_die, 2, fork=True)
+    try:
+        assert sorted(workers.as_completed(range(6))) == [(n * n, 1) for n in range(6)]
+        pids = workers.pids()
+        with pytest.raises(RuntimeError, match="a worker process died"):
+            list(workers.as_completed([1, -1, 2]))
+    finally:
+        workers.close()
+    assert len(pids) == 2 and not any(map(alive, pids))
+
+
 class InOrder(parallel.Pool):
     """A pool without processes: `start` records what is in flight, `evaluate` scores it with a toy fitness."""
 
