@@ -630,21 +630,28 @@ def test_duplicate_cell_ids_are_one_note(count, capfd):
 UNPRIVILEGED = 54_321  # a uid of no account: bubblewrap needs none
 
 
-def _readable_python() -> list[str]:
-    """Shell lines that make this Python readable to another user in a private mount namespace, when a folder
-    above it is not (a pyenv under /root): a copy of the view, never a change to the machine's folders."""
-    lines, base = [], Path(sys.base_prefix).resolve()
-    for parent in reversed(base.parents):
-        if parent != Path("/") and not os.stat(parent).st_mode & 0o001:
-            child = base.parts[len(parent.parts)]
-            lines += [
-                "mkdir -p /tmp/nanonas-bind",
-                f"mount --bind {parent / child} /tmp/nanonas-bind",
-                f"mount -t tmpfs -o mode=755 tmpfs {parent}",
-                f"mkdir -p {parent / child}",
-                f"mount --bind /tmp/nanonas-bind {parent / child}",
-            ]
-            break
+def _blocked(path: Path) -> Path | None:
+    """The highest folder above `path` that other users may not enter, or None."""
+    return next((p for p in reversed(path.parents) if p != Path("/") and not os.stat(p).st_mode & 0o001), None)
+
+
+def _readable(paths) -> list[str]:
+    """Shell lines that, in a private mount namespace, let another user reach `paths` (this Python, its virtual
+    environment, the repository) where a folder above one is closed to it (a pyenv under /root, a checkout in a
+    private folder): that folder is covered by an open one holding only the way to each path (bind mounts, so no
+    copy, and no change to the machine's own folders)."""
+    needed = {}
+    for path in paths:
+        blocked = _blocked(path)
+        if blocked is not None:
+            needed.setdefault(blocked, set()).add(path.parts[len(blocked.parts)])
+    lines = []
+    for i, (folder, children) in enumerate(sorted(needed.items())):
+        for j, child in enumerate(sorted(children)):
+            lines += [f"mkdir -p /tmp/nanonas-bind-{i}-{j}", f"mount --bind {folder / child} /tmp/nanonas-bind-{i}-{j}"]
+        lines.append(f"mount -t tmpfs -o mode=755 tmpfs {folder}")
+        for j, child in enumerate(sorted(children)):
+            lines += [f"mkdir -p {folder / child}", f"mount --bind /tmp/nanonas-bind-{i}-{j} {folder / child}"]
     return lines
 
 
@@ -658,9 +665,9 @@ def test_everything_holds_as_an_ordinary_user():
     os.chown(home, UNPRIVILEGED, UNPRIVILEGED)
     script = [
         "set -e",
-        *_readable_python(),
+        *_readable([Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), ROOT]),
         f"exec setpriv --reuid={UNPRIVILEGED} --regid={UNPRIVILEGED} --clear-groups env -i PATH=/usr/bin:/bin "
-        f"HOME={home} OMP_NUM_THREADS=1 {sys.executable} -m pytest -q -x -p no:cacheprovider "
+        f"HOME={home} OMP_NUM_THREADS=1 PYTHONDONTWRITEBYTECODE=1 {sys.executable} -m pytest -q -x -p no:cacheprovider "
         f"--basetemp={home}/pytest {Path(__file__).relative_to(ROOT)}",
     ]
     try:
