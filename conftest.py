@@ -127,7 +127,9 @@ def pytest_collection_modifyitems(session, config, items):
 # Each lesson and project nbval runs is written, with the outputs its cells produced in this run, to
 # artifacts/executed/notebooks/NAME.ipynb (or NANONAS_EXECUTED_DIR/notebooks/): `make site` publishes those copies
 # instead of running every notebook a second time (course/site.py). The copy records the SHA-256 of the source it ran
-# and whether every code cell ran without an error; the site takes only a complete copy of the current source.
+# and whether every code cell ran without an error; the site takes only a complete copy of the current source. A run
+# that is not complete (a cell failed or was deselected, the file changed meanwhile) writes nothing: it never replaces
+# a good copy.
 
 _EXECUTED_OUTPUTS = {}  # notebook collector -> {id(cell): outputs nbval collected}
 
@@ -151,6 +153,8 @@ def pytest_runtest_teardown(item, nextitem):
         outputs = ran.get(id(theirs))
         complete = complete and outputs is not None and not any(o.output_type == "error" for o in outputs)
         mine.outputs = [nbformat.from_dict(dict(o)) for o in outputs or []]
+    if not complete:
+        return
     nb.metadata["nanonas_executed"] = {
         "source_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
         "complete": complete,

@@ -185,10 +185,15 @@ def test_the_test_run_writes_each_notebook_with_its_outputs(tmp_path):
         probe = folder / "probe.ipynb"
         cells = ["print(6 * 7)", "1 + 1", "x = 3"]
         nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), probe)
+        broken = folder / "broken.ipynb"  # a run with an error writes nothing (it would replace a good copy)
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")]), broken)
         env = {**os.environ, "NANONAS_EXECUTED_DIR": str(tmp_path), "OMP_NUM_THREADS": "1"}
         argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env"]
-        done = subprocess.run([*argv, str(probe)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stdout[-2000:]
+        done = subprocess.run(
+            [*argv, str(probe), str(broken)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert "1 failed, 3 passed" in done.stdout, done.stdout[-2000:]
+        assert not (tmp_path / "notebooks" / "broken.ipynb").exists()
         copy = nbformat.read(tmp_path / "notebooks" / "probe.ipynb", as_version=4)
         assert copy.metadata["nanonas_executed"] == {
             "source_sha256": site.sha256(probe),
