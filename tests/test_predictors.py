@@ -56,3 +56,14 @@ def test_predictions_have_one_row_per_member_and_bad_names_fail():
     assert rows.shape == (1, 4)
     with pytest.raises(ValueError, match="choose one of: ridge, mlp_ensemble, gbm"):
         predictors.make("lstm")
+
+
+def test_ridge_ties_what_is_equal_in_exact_arithmetic():
+    # a training set that reads the same with its two positions swapped: the exact ridge gives both positions the
+    # same weights, so a DNA and its mirror predict the same; unrounded, the solve leaves them ulps apart, and which
+    # one a sort puts first would depend on the CPU's BLAS kernel
+    model = predictors.Ridge().fit(predictors.one_hot([[0, 0], [1, 1], [2, 2]], 3), np.array([0.1, 0.2, 0.7]))
+    p = {tuple(d): v for d, v in zip(ALL_2x3, model.predict(predictors.one_hot(ALL_2x3, 3)))}
+    assert all(p[a, b] == p[b, a] for a, b in p)
+    alone = [model.predict(predictors.one_hot([d], 3))[0] for d in ALL_2x3]  # one row at a time, as a search may ask
+    assert alone == list(p.values())

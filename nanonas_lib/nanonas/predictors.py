@@ -54,13 +54,20 @@ class Ridge:
 
     def fit(self, X, y):
         self.X_train, self.y_mean = X, float(np.mean(y))
+        self.quantum = 1e-9 * (float(np.ptp(y)) or 1.0)  # predictions are rounded to this; see predict
         Xs = standardise(X)[0]
         A = Xs.T @ Xs + self.alpha * np.eye(X.shape[1])
         self.w = np.linalg.solve(A, Xs.T @ (np.asarray(y) - self.y_mean))
         return self
 
     def predict(self, X):
-        return standardise(self.X_train, X)[1] @ self.w + self.y_mean
+        """Rounded to a billionth of the targets' range. Two DNAs often predict the same in exact arithmetic (they
+        differ only in ops whose weights are equal, or 0 for an op never trained), but the solve and the sums come out
+        a few ulps apart, in an order that depends on which kernel the CPU's BLAS picks: a search that sorts by the
+        prediction would break those ties differently on another machine. Rounded, they tie exactly (the rounding
+        error is ~1e-16 relative, the quantum 1e-9), and a stable sort keeps them in the order given."""
+        p = standardise(self.X_train, X)[1] @ self.w + self.y_mean
+        return np.round(p / self.quantum) * self.quantum
 
 
 class MLPEnsemble:
