@@ -19,6 +19,7 @@ ASSIGNMENTS = {  # assignment (the lesson's notebook name) -> module with its QU
     "08a_progressive": "lesson08a",
     "08b_neural_predictor": "lesson08b",
     "08c_cell_supernet": "lesson08c",
+    "09_nas_bench_201": "lesson09",
 }
 
 
