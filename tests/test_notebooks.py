@@ -9,7 +9,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for folder in ("notebooks", "exercises", "solutions") for p in (ROOT / folder).glob("*.ipynb"))
 LESSONS = sorted((ROOT / "notebooks").glob("0[0-5]_*.ipynb"))
-PROJECTS = sorted((ROOT / "notebooks").glob("0[6-9][a-z]_*.ipynb"))  # every project, beginner to advanced
+PROJECTS = sorted((ROOT / "notebooks").glob("0[6-9]*_*.ipynb"))  # every project (06a to 08c) and the capstone (09)
 
 
 def test_the_six_lessons_exist():
