@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from course import grading, lesson01, lesson03, remote
-from course.question import CORRECT, INCORRECT, LocalAnswer, Question, Wrong, expect
+from course.question import CORRECT, INCORRECT, Call, LocalAnswer, Question, Wrong, expect
 from course.sandbox import DENIED, SYSCALLS, Controls, Limits, Sandbox, seccomp_filter
 from nanonas import cli
 
@@ -189,6 +189,18 @@ def test_decoding_a_reply_has_caps_and_a_deadline(data):
     with pytest.raises(remote.BadData):  # (the data is plain JSON already: as the grader's parser returns it)
         remote.decode(data, allowance=remote.Allowance(deadline=time.monotonic() + 0.5))
     assert time.monotonic() - started < 5
+
+
+def test_a_reply_is_read_whole_after_the_checks_first_deadline():
+    """A check whose deadline moved (each counted evaluation extends it) still reads its final reply."""
+
+    class Late(Call):
+        name, deadline = "f", time.monotonic() - 60  # the first deadline, long past
+
+        def send(self, request, lookups=None):
+            return {"value": {remote.TAG: "tuple", "v": [1, 2]}, "after": []}
+
+    assert Late()(1) == (1, 2)
 
 
 def test_any_failure_is_that_submissions_zero_and_every_submission_is_graded(tmp_path, monkeypatch):

@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from nanonas.parallel import one_thread
 from . import remote
 
 NOT_ATTEMPTED, MISSING, INCORRECT, CORRECT = "not attempted", "missing", "incorrect", "correct"
+DECODE_SECONDS = 5  # to rebuild one reply of the learner's side, when grading (a few milliseconds when honest)
 
 
 class Wrong(Exception):
@@ -165,7 +167,8 @@ class Call:
             raise Raised(remote._text(reply["raised"], 600), original)
         if "value" not in reply:
             raise Wrong(f"`{self.name}` did not answer the check's call.")
-        allowance = remote.Allowance(deadline=self.deadline)
+        # reading a reply gets its own few seconds (the check's deadline may have moved while it ran)
+        allowance = remote.Allowance(deadline=None if self.deadline is None else time.monotonic() + DECODE_SECONDS)
         try:
             value = remote.decode(reply.get("value"), allowance=allowance, reply=True)
             after = reply.get("after")
