@@ -101,13 +101,13 @@ def run(name: str, notebook: str) -> dict:
 
 
 def moved(configs: dict) -> list[dict]:
-    """Every claim, live relation and watched value that is not the same in every configuration that ran it."""
+    """Every claim, live relation and watched value that is not the same in every configuration that computed it."""
     found = []
     for notebook in sorted({n for c in configs.values() for n in c["notebooks"]}):
         ran = {name: c["notebooks"][notebook]["values"] for name, c in configs.items() if notebook in c["notebooks"]}
         for kind in ("claims", "live", "watch"):
             for expr in sorted({e for v in ran.values() for e in v.get(kind, {})}):
-                seen = {name: v.get(kind, {}).get(expr) for name, v in ran.items()}
+                seen = {name: v[kind][expr] for name, v in ran.items() if v.get(kind, {}).get(expr) is not None}
                 if len({json.dumps(v) for v in seen.values()}) > 1:
                     found.append({"notebook": notebook, "kind": kind, "expression": expr, "values": seen})
     return found
@@ -132,6 +132,8 @@ def report(results: dict) -> str:
                 f"| {name} | `{env}` | {c['capability']} | {c['threads']} | {notebook} | {r['passed']} | "
                 f"{len(r['failed'])} | {r['wall_s']:.0f} |"
             )
+    missing = [f"{c} × {n}" for c in CONFIGS for n in WATCH if n not in configs.get(c, {}).get("notebooks", {})]
+    lines += ["", "Not run yet: " + ", ".join(missing) + "." if missing else "Every configuration ran every notebook."]
     failures = [(name, n, f) for name, c in configs.items() for n, r in c["notebooks"].items() for f in r["failed"]]
     lines += ["", "## Failures", ""]
     for name, n, f in failures:
@@ -152,7 +154,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
     parser.add_argument("--notebooks", nargs="+", choices=list(WATCH), default=list(WATCH))
-    parser.add_argument("--report", action="store_true", help="only rewrite the .md from the recorded .json")
+    parser.add_argument("--report", action="store_true", help="run nothing: list what moved in the recorded runs again")
     args = parser.parse_args()
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"configs": {}}
     for name in [] if args.report else args.configs:
@@ -168,6 +170,9 @@ def main():
             results["meta"] = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "torch": config["torch"]}
             results["moved"] = moved(results["configs"])
             RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    if results["configs"]:
+        results["moved"] = moved(results["configs"])
+        RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     RESULTS.with_suffix(".md").write_text(report(results))
     print(report(results))
 
