@@ -147,6 +147,12 @@ def report(results: dict) -> str:
         seen = "; ".join(f"{name}: {v}" for name, v in m["values"].items())
         lines.append(f"- {m['notebook']} ({m['kind']}) `{m['expression']}`: {seen}")
     lines += [] if results["moved"] else ["None."]
+    lines += ["", "## What each live run returned (WATCH), in every configuration that ran it", ""]
+    for notebook, exprs in WATCH.items():
+        ran = {name: c["notebooks"][notebook]["values"] for name, c in configs.items() if notebook in c["notebooks"]}
+        for expr in exprs:
+            seen = "; ".join(f"{name}: {v.get('watch', {}).get(expr)}" for name, v in ran.items())
+            lines.append(f"- {notebook} `{expr}`: {seen or 'not run'}")
     return "\n".join(lines) + "\n"
 
 
