@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.stats import pearsonr, rankdata, spearmanr
 
 from course import lesson09, questions
 from course.question import CORRECT, INCORRECT, NOT_ATTEMPTED
@@ -64,10 +65,19 @@ def _budget_numpy(accuracy, latency, budget):
 
 ORACLE = {"nb201_string": lesson09._string, "successive_halving": lesson09._halving}
 ORACLE["best_under_budget"] = lesson09._best_under_budget
+ORACLE["spearman_within_top"] = lesson09._spearman_within_top
+
+
+def _rho_by_hand(scores, accuracy, top):
+    keep = np.argsort(-np.asarray(accuracy), kind="stable")[:top]
+    return float(np.corrcoef(rankdata(np.asarray(scores)[keep]), rankdata(np.asarray(accuracy)[keep]))[0, 1])
+
+
 ANOTHER_WAY = {
     "nb201_string": _string_by_node,
     "successive_halving": _halving_numpy,
     "best_under_budget": _budget_numpy,
+    "spearman_within_top": _rho_by_hand,
 }
 
 
@@ -100,6 +110,17 @@ def _budget(accuracy, latency, budget, strict=False, unmeasured=False, fastest=F
     return max(fits, key=lambda i: (accuracy[i], i if last else -i))
 
 
+def _rho(scores, accuracy, top, by="accuracy", kind="spearman"):
+    key = scores if by == "scores" else accuracy
+    keep = sorted(range(len(key)), key=lambda i: -key[i])[: len(key) if by == "all" else top]
+    x, y = [scores[i] for i in keep], [accuracy[i] for i in keep]
+    if kind == "pearson":
+        return float(pearsonr(x, y).statistic)
+    if kind == "ordinal":  # ranks without averaging ties
+        return float(np.corrcoef(np.argsort(np.argsort(x)), np.argsort(np.argsort(y)))[0, 1])
+    return float(spearmanr(x, y).statistic)
+
+
 WRONG = [
     ("nb201_string", lambda dna: lesson09._string(dna, names=list(nb201.OPS)), "NAS-Bench-201 spells them"),
     ("nb201_string", lambda dna: lesson09._string(dna, shift=1), "node numbers from 0"),
@@ -130,6 +151,11 @@ WRONG = [
     ("best_under_budget", partial(_budget, last=True), "A tie in accuracy"),
     ("best_under_budget", lambda a, ms, b: _budget(a, ms, b) if _budget(a, ms, b) is not None else -1, "return None"),
     ("best_under_budget", lambda a, ms, b: int(np.argmax(a)), "over the budget"),
+    ("spearman_within_top", partial(_rho, by="all"), "over every cell"),
+    ("spearman_within_top", partial(_rho, by="scores"), "top cells by *score*"),
+    ("spearman_within_top", partial(_rho, kind="pearson"), "Pearson's r of the values"),
+    ("spearman_within_top", partial(_rho, kind="ordinal"), "average of their ranks"),
+    ("spearman_within_top", lambda *a: str(_rho(*a)), "as a number"),
 ]
 
 

@@ -1,12 +1,17 @@
 """Milestones of project 09 (NAS-Bench-201): a cell's NAS-Bench-201 string, a two-fidelity search (many cells at 12
-epochs, the best few at 200) with its cost, and the best cell under a device's latency budget.
+epochs, the best few at 200) with its cost, the best cell under a device's latency budget, and a proxy's rank
+correlation within the top.
 
 Every answer takes and returns plain data. The checks build their own small cases (random DNAs, random score and
 latency lists) and need none of NAS-Bench-201's tables: the grader's sandbox cannot read them, and an answer graded
 on a table it could read could look its answers up. The string's oracle is `nanonas.nb201.to_string`.
 """
 
+import math
 import random
+
+import numpy as np
+from scipy.stats import pearsonr, spearmanr
 
 from nanonas import nb201
 from nanonas.cells import EDGES
@@ -152,6 +157,49 @@ def _check_best_under_budget(answer, seed):
         raise Wrong(f"{call} returned {got}, expected {want}.{hint}")
 
 
+def _top(accuracy, top):
+    return sorted(range(len(accuracy)), key=lambda i: -accuracy[i])[:top]  # stable: on a tie, the cell listed first
+
+
+def _spearman_within_top(scores, accuracy, top):
+    keep = _top(accuracy, top)
+    return float(spearmanr([scores[i] for i in keep], [accuracy[i] for i in keep]).statistic)
+
+
+def _check_spearman_within_top(answer, seed):
+    rng = random.Random(seed)
+    cases = [([3.0, 1.0, 2.0, 0.5], [0.9, 0.8, 0.7, 0.1], 3), ([1.0, 2.0, 3.0, 4.0, 0.0], [0.5, 0.6, 0.7, 0.8, 0.9], 4)]
+    cases.append(([1.0, 1.0, 2.0, 5.0, 3.0], [0.6, 0.7, 0.8, 0.9, 0.5], 4))  # tied scores: average ranks
+    while len(cases) < 60:
+        n = rng.randrange(4, 30)
+        accuracy = [round(rng.uniform(0.1, 0.95), 3) for _ in range(n)]
+        noise = rng.choice([0.05, 0.2, 1.0])
+        scores = [round(a + rng.gauss(0, noise), rng.choice([1, 2, 4])) for a in accuracy]  # rounding makes ties
+        top = rng.randrange(3, n + 1)
+        if not math.isnan(_spearman_within_top(scores, accuracy, top)):
+            cases.append((scores, accuracy, top))
+    for (scores, accuracy, top), got in zip(cases, answer.each([(list(s), list(a), k) for s, a, k in cases])):
+        call = f"`spearman_within_top({show(scores, 50)}, {show(accuracy, 50)}, top={top})`"
+        expect(_is_number(got), f"{call} returned `{show(got)}`; return ρ as a number (a float).")
+        want = _spearman_within_top(scores, accuracy, top)
+        if _close(got, want, 1e-6):
+            continue
+        keep, by_score = _top(accuracy, top), _top(scores, top)
+        sub_s, sub_a = [scores[i] for i in keep], [accuracy[i] for i in keep]
+        hint = ""
+        if _close(got, float(spearmanr(scores, accuracy).statistic), 1e-6):
+            hint = " That is ρ over every cell; keep only the `top` most accurate first."
+        elif _close(
+            got, float(spearmanr([scores[i] for i in by_score], [accuracy[i] for i in by_score]).statistic), 1e-6
+        ):
+            hint = " Those are the top cells by *score*; the top is the most accurate (what a search is after)."
+        elif len(set(sub_s)) > 1 and _close(got, float(pearsonr(sub_s, sub_a).statistic), 1e-6):
+            hint = " That is Pearson's r of the values; Spearman's ρ is Pearson's r of their *ranks*."
+        elif _close(got, float(np.corrcoef(np.argsort(np.argsort(sub_s)), np.argsort(np.argsort(sub_a)))[0, 1])):
+            hint = " Tied scores share the average of their ranks (`scipy.stats.rankdata` does that)."
+        raise Wrong(f"{call} returned {show(got)}, expected {want:.6g}.{hint}")
+
+
 QUESTIONS = [
     Question(
         assignment=NB201,
@@ -183,5 +231,16 @@ QUESTIONS = [
         test=_check_best_under_budget,
         hint_text="Keep the indices whose latency is not None and at most the budget; of those, the one with the "
         "highest accuracy (`max` returns the first of equal ones); None when nothing is left.",
+    ),
+    Question(
+        assignment=NB201,
+        number=4,
+        name="spearman_within_top",
+        title="A proxy's rank correlation within the top",
+        points=2,
+        test=_check_spearman_within_top,
+        hint_text="Sort the indices by accuracy, best first (stable), keep the first `top`; then Spearman's ρ of "
+        "the kept scores and accuracies: `scipy.stats.spearmanr(x, y).statistic`, or Pearson's r of their ranks "
+        "(ties averaged).",
     ),
 ]
