@@ -28,6 +28,7 @@ import math
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -137,7 +138,7 @@ def load() -> dict:
 
 def record(table: str, label: str, seed: int, run: dict) -> dict:
     """Add one run to the results file, under a lock (several processes may fill it side by side); all results."""
-    with open(OUT.with_suffix(".lock"), "w") as lock:
+    with open(Path(tempfile.gettempdir()) / "search_defaults.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         results = load()
         results.setdefault(table, {}).setdefault(label, {})[str(seed)] = run
