@@ -76,7 +76,7 @@ def test_every_page_is_there_and_every_internal_link_resolves(built):
     kinds = {k: sum(p.kind == k for p in pages) for k in ("lesson", "exercise", "rubric", "doc")}
     assert kinds["lesson"] == len(list((ROOT / "notebooks").glob("[0-9][0-9]*.ipynb")))
     assert kinds["exercise"] == len(list((ROOT / "exercises").glob("*.ipynb")))
-    assert kinds["rubric"] == len(list((ROOT / "notebooks").glob("0[6-8][a-z]_*.ipynb")))
+    assert kinds["rubric"] == len(list((ROOT / "notebooks").glob("0[6-9]*_*.ipynb")))
     assert kinds["doc"] == len(list((ROOT / "docs").glob("*.md")))
     assert site.broken_links(out) == []
     rubric = (out / "rubrics" / "07a_multi_objective.html").read_text()

@@ -126,7 +126,7 @@ def plan(root: Path) -> list[Page]:
             Page(f"exercises/{path.name}", f"exercises/{path.stem}.html", notebook_title(path), "Exercises", "exercise")
         )
     for path in numbered:
-        if PROJECT.match(path.name) and rubric_index(nbformat.read(path, as_version=4).cells) is not None:
+        if rubric_index(nbformat.read(path, as_version=4).cells) is not None:
             title = "Rubric · " + notebook_title(path).replace("Project: ", "")
             pages.append(Page(f"notebooks/{path.name}", f"rubrics/{path.stem}.html", title, "Rubrics", "rubric"))
     for path in sorted((root / "docs").glob("*.md")):
@@ -289,7 +289,7 @@ def widget_name(data) -> str:
 def notebook_html(nb, page: Page, links: Links, figures: list) -> str:
     """A notebook's cells, in order: markdown rendered, code highlighted, outputs below it."""
     seen, parts = {}, []
-    rubric = rubric_index(nb.cells) if page.kind == "lesson" and PROJECT.match(Path(page.source).name) else None
+    rubric = rubric_index(nb.cells) if page.kind == "lesson" else None
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":
             anchor = ' id="rubric"' if i == rubric else ""
