@@ -59,13 +59,13 @@ def bananas(
     initial=10,  # the proxy's best of `screen` random DNAs (random DNAs without a proxy)
     batch=2,  # trained per step: better than the paper's 5 at 25 evaluations (the predictor is refitted more often)
     candidates=200,
-    predictor="ridge",  # ridge on one-hot + synflow beat the paper's MLP ensemble on every table and budget
+    predictor="ridge",  # the MLP ensemble ranks no better with a few dozen examples (benchmarks/results/predictors.md)
     acquisition="its",
     proxy="synflow",  # the best single proxy on both chain tables (benchmarks/results/proxies.md); '' for none
     screen=100,
     pool="mixed",  # where candidates come from (POOLS): half of them random keeps it from piling up near-ties
 ):
-    """BANANAS (White et al., 2021): a predictor picks which candidates (mutations of the best) to train."""
+    """BANANAS (White et al., 2021): a predictor picks which candidates (mutated or random) to train."""
     if acquisition not in ACQUISITIONS:
         raise ValueError(f"unknown acquisition {acquisition!r}; choose one of: {', '.join(ACQUISITIONS)}")
     if pool not in POOLS:
