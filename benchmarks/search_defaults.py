@@ -36,9 +36,9 @@ from scipy.stats import wilcoxon
 
 sys.path.insert(0, str(Path(__file__).parent))
 from guided_search import RESULTS, proxy_fractions, run_guided  # noqa: E402  (same definitions)
-from search_efficiency import BUDGETS, run_ours, top_percent  # noqa: E402
+from search_efficiency import BUDGETS, run_optuna, run_ours, top_percent  # noqa: E402
 
-from nanonas import Fitness, nano_nas  # noqa: E402
+from nanonas import nano_nas  # noqa: E402
 from nanonas.bench import NanoBench  # noqa: E402
 from nanonas.data import load_dataset  # noqa: E402
 from nanonas.registry import STRATEGIES  # noqa: E402
@@ -69,23 +69,6 @@ NB201 = "nb201"
 SHARED = str(Path(__file__).resolve().parents[2] / "shared" / "nb201")  # the course's copy, beside the repository
 
 
-def run_tpe(bench: NanoBench, seed: int, budget: int, **sampler) -> list:
-    """search_efficiency.run_optuna with a choice of TPE sampler: one categorical per position, distinct DNAs
-    counted, up to 5 x budget trials."""
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    history, names = Fitness(bench.evaluator(seed)), bench.meta["recipe"]["ops"]
-    sampler = optuna.samplers.TPESampler(seed=seed, **sampler)
-    study, trials = optuna.create_study(direction="maximize", sampler=sampler), 0
-    while len(history) < budget and trials < 5 * budget:
-        trial = study.ask()
-        dna = [names.index(trial.suggest_categorical(f"position_{i}", names)) for i in range(bench.positions)]
-        study.tell(trial, history(dna))
-        trials += 1
-    return list(history.items())
-
-
 def budgets(table: str) -> tuple:
     return (10, *BUDGETS) if table == NB201 else BUDGETS
 
@@ -97,7 +80,7 @@ def one_run(bench: NanoBench, name: str, data, label: str, seed: int, top: set, 
     strategy, options = SEARCHERS[label]
     scored, proxy, nb201 = [0], "", name == NB201
     if strategy == "tpe":
-        history = run_tpe(bench, seed, max(BUDGETS), **options)
+        history = run_optuna(bench, seed, max(BUDGETS), **options)
     elif nb201:
         result = nano_nas(strategy, evaluator=bench, seed=seed, progress=False, **options, evaluations=max(BUDGETS))
         history, scored = [(tuple(h["dna"]), h["fitness"]) for h in result.search.history], [math.nan]

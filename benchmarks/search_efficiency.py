@@ -68,14 +68,16 @@ def run_ours(bench: NanoBench, strategy: str, options: dict, seed: int, top: set
     return list(history.items())
 
 
-def run_optuna(bench: NanoBench, seed: int, budget: int) -> list:
-    """Optuna's TPE on the same table: one categorical choice per position; a repeated DNA is not re-counted."""
+def run_optuna(bench: NanoBench, seed: int, budget: int, multivariate=False, **sampler) -> list:
+    """Optuna's TPE on the same table: one categorical choice per position; a repeated DNA is not re-counted.
+    Univariate unless told (the recorded rows were; Optuna 5 made multivariate its default)."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     history = Fitness(bench.evaluator(seed))
     names = bench.meta["recipe"]["ops"]
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
+    sampler = optuna.samplers.TPESampler(seed=seed, multivariate=multivariate, **sampler)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
     trials = 0
     while len(history) < budget and trials < 5 * budget:
         trial = study.ask()
