@@ -1,6 +1,9 @@
-"""What several test files share: the verdict of one graded question on an answer, checked in this process."""
+"""What several test files share: the verdict of one graded question on an answer, checked in this process, and the
+two checks every graded project's test file makes with it (a wrong answer is told what is wrong; the untouched
+exercise is not attempted)."""
 
 from course import questions
+from course.question import INCORRECT, NOT_ATTEMPTED
 
 
 def verdict(assignment: str, question: str | int, answer, **namespace):
@@ -14,3 +17,24 @@ def verdict(assignment: str, question: str | int, answer, **namespace):
         if q is None:
             raise KeyError(f"{assignment} has no question {question!r}; it has: {', '.join(q.name for q in found)}")
     return q.bind({**namespace, q.name: answer}).verdict()
+
+
+def wrong_ids(wrong: list[tuple]) -> list[str]:
+    """Test ids for a list of (question, wrong answer, ...) rows: the question and the row's index."""
+    return [f"{row[0]}-{i}" for i, row in enumerate(wrong)]
+
+
+def assert_told_what_is_wrong(assignment: str, question: str, answer, words: str, **namespace):
+    """A wrong answer scores 0 and its feedback says what is wrong: it holds `words`."""
+    v = verdict(assignment, question, answer, **namespace)
+    assert v.status == INCORRECT and v.points == 0 and words in v.feedback, v.feedback
+
+
+def assert_not_attempted(assignment: str, **namespace):
+    """The untouched exercise (every answer raises NotImplementedError) is not attempted, not wrong, on every task."""
+
+    def stub(*args):
+        raise NotImplementedError()
+
+    statuses = {q.name: verdict(assignment, q.name, stub, **namespace).status for q in questions(assignment)}
+    assert set(statuses.values()) == {NOT_ATTEMPTED}, statuses

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from course import questions
-from course.question import CORRECT, INCORRECT, NOT_ATTEMPTED
+from course.question import CORRECT
 from nanonas.strategies.progressive import expansions as library_expansions
 from tests import helpers
 
@@ -71,10 +70,9 @@ WRONG = [
 ]
 
 
-@pytest.mark.parametrize("name, fn, words", WRONG, ids=[f"{w[0]}-{i}" for i, w in enumerate(WRONG)])
+@pytest.mark.parametrize("name, fn, words", WRONG, ids=helpers.wrong_ids(WRONG))
 def test_wrong_answers_are_told_what_is_wrong(name, fn, words):
-    v = verdict(name, fn, expansions=library_expansions)
-    assert v.status == INCORRECT and v.points == 0 and words in v.feedback, v.feedback
+    helpers.assert_told_what_is_wrong("08a_progressive", name, fn, words, expansions=library_expansions)
 
 
 def test_answers_written_another_way_pass():
@@ -108,7 +106,4 @@ def test_the_reference_level_is_the_librarys():
 
 
 def test_not_attempted_is_not_wrong():
-    def stub(*args):
-        raise NotImplementedError()
-
-    assert all(verdict(q.name, stub).status == NOT_ATTEMPTED for q in questions("08a_progressive"))
+    helpers.assert_not_attempted("08a_progressive")

@@ -11,7 +11,7 @@ import pytest
 from scipy.stats import pearsonr, rankdata, spearmanr
 
 from course import lesson09, questions
-from course.question import CORRECT, INCORRECT, NOT_ATTEMPTED
+from course.question import CORRECT
 from nanonas import nb201
 from nanonas.cells import EDGES
 from tests import helpers
@@ -159,17 +159,13 @@ WRONG = [
 ]
 
 
-@pytest.mark.parametrize("name, fn, words", WRONG, ids=[f"{w[0]}-{i}" for i, w in enumerate(WRONG)])
+@pytest.mark.parametrize("name, fn, words", WRONG, ids=helpers.wrong_ids(WRONG))
 def test_wrong_answers_are_told_what_is_wrong(name, fn, words):
-    v = verdict(name, fn)
-    assert v.status == INCORRECT and v.points == 0 and words in v.feedback, v.feedback
+    helpers.assert_told_what_is_wrong("09_nas_bench_201", name, fn, words)
 
 
 def test_not_attempted_is_not_wrong():
-    def stub(*args):
-        raise NotImplementedError()
-
-    assert all(verdict(q.name, stub).status == NOT_ATTEMPTED for q in questions("09_nas_bench_201"))
+    helpers.assert_not_attempted("09_nas_bench_201")
 
 
 def test_the_notebook_has_the_projects_open_part():

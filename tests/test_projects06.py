@@ -13,7 +13,7 @@ import pytest
 from course import lab
 from course.question import CORRECT, INCORRECT
 from nanonas.bench import NanoBench
-from tests.helpers import verdict
+from tests.helpers import assert_told_what_is_wrong, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 GROWN = ROOT / "benchmarks" / "results" / "projects06_grown"
@@ -42,8 +42,7 @@ WRONG = [
 
 @pytest.mark.parametrize("assignment, name, fn, words", WRONG, ids=[f"{w[1]}-{w[3][:20]}" for w in WRONG])
 def test_wrong_answers_are_told_what_is_wrong(assignment, name, fn, words):
-    v = verdict(assignment, name, fn)
-    assert v.status == INCORRECT and words in v.feedback, v.feedback
+    assert_told_what_is_wrong(assignment, name, fn, words)
 
 
 def test_a_sign_flip_and_an_off_by_one_are_named():
