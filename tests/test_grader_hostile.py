@@ -23,13 +23,14 @@ from pathlib import Path
 
 import pytest
 
-from course import grading, lesson01, lesson03, remote
+from course import grading, lesson01, lesson03, lesson08b, remote
 from course.question import CORRECT, INCORRECT, Call, LocalAnswer, Question, Wrong, expect
 from course.sandbox import DENIED, SYSCALLS, Controls, Limits, Sandbox, seccomp_filter
-from nanonas import cli
+from nanonas import bench, cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SANDBOX = Sandbox.find(Limits(memory_mb=300, processes=64, disk_mb=128))
+GRADING = Sandbox(SANDBOX.kind, SANDBOX.reason, Limits(), SANDBOX.controls)  # grading's limits: torch needs 300+ MB
 needs_sandbox = pytest.mark.skipif(not SANDBOX.isolated, reason=f"no sandbox here: {SANDBOX.reason}")
 ROOT_USER = os.geteuid() == 0
 
@@ -492,8 +493,7 @@ def test_a_counted_lookup_stays_with_the_grader():
 @pytest.fixture(scope="module")
 def kernel():
     """One sandboxed runner, shared by the checks below (each defines its own answer)."""
-    sandbox = Sandbox(SANDBOX.kind, SANDBOX.reason, Limits(), SANDBOX.controls)  # torch needs more than 300 MB
-    k = grading.Kernel(sandbox, b"{}", time.monotonic() + grading.START_TIMEOUT)
+    k = grading.Kernel(GRADING, b"{}", time.monotonic() + grading.START_TIMEOUT)
     yield k
     k.close()
 
@@ -573,6 +573,104 @@ def test_the_reference_search_passes_the_counted_check(kernel):
     _define(kernel, setup + "\n".join(lesson03.REFERENCE.source(t) for t in ("q3", "q4", "q5")))
     answer = grading.RemoteAnswer(kernel, "aging_evolution", time.monotonic() + 120)
     lesson03._check_aging_evolution(answer, grading.task_seed(3, "q5"), seeds=20)
+
+
+LOOK_UP = (  # the graded predictor's test DNAs, looked up in the shipped table whose runs hold its training scores
+    "import csv, io, statistics\n\n"
+    "def _look_up(texts, train, scores, test):\n"
+    "    key = lambda dna: '-'.join(map(str, dna))\n"
+    "    for text in texts:\n"
+    "        runs = {}\n"
+    "        for row in csv.DictReader(io.StringIO(text)):\n"
+    "            runs.setdefault(row['dna'], []).append(float(row['val_accuracy']))\n"
+    "        if all(score in runs.get(key(dna), ()) for dna, score in zip(train, scores)):\n"
+    "            return [statistics.fmean(runs[key(dna)]) for dna in test]\n"
+    "    raise LookupError('no table holds these runs')\n\n"
+)
+LOOKED_UP = {
+    "by path": (
+        "from nanonas import bench\n\n"
+        "def fit_predict(train_dnas, train_scores, test_dnas):\n"
+        "    texts = [(bench.TABLES / name / 'runs.csv').read_text() for name in ('digits', 'digits_variations')]\n"
+        "    return _look_up(texts, train_dnas, train_scores, test_dnas)\n"
+    ),
+    "importlib.resources": (
+        "import importlib.resources\n\n"
+        "def fit_predict(train_dnas, train_scores, test_dnas):\n"
+        "    folder = importlib.resources.files('nanonas') / 'nanobench'\n"
+        "    texts = [(folder / name / 'runs.csv').read_text() for name in ('digits', 'digits_variations')]\n"
+        "    return _look_up(texts, train_dnas, train_scores, test_dnas)\n"
+    ),
+    "NanoBench": (
+        "from nanonas.bench import NanoBench\n\n"
+        "def fit_predict(train_dnas, train_scores, test_dnas):\n"
+        "    for name in ('digits', 'digits_variations'):\n"
+        "        bench = NanoBench.load(name)\n"
+        "        if all(s in bench.query(d)['val_accuracies'] for d, s in zip(train_dnas, train_scores)):\n"
+        "            return [bench.query(d)['val_accuracy'] for d in test_dnas]\n"
+    ),
+    "a glob of site-packages": (
+        "import glob, os, site, sys\n\n"
+        "def fit_predict(train_dnas, train_scores, test_dnas):\n"
+        "    places = {*sys.path, *site.getsitepackages(), sys.prefix, os.path.dirname(os.path.dirname(sys.prefix))}\n"
+        "    found = set()\n"
+        "    for place in places:\n"
+        "        if place.strip('/'):  # everything under it, but not the whole file system\n"
+        "            found.update(glob.glob(place + '/**/runs.csv', recursive=True))\n"
+        "    return _look_up([open(p).read() for p in sorted(found)], train_dnas, train_scores, test_dnas)\n"
+    ),
+}
+PREDICTOR = next(q for q in lesson08b.QUESTIONS if q.name == "fit_predict")
+
+
+@pytest.fixture(scope="module")
+def predictor_kernel():
+    """A sandboxed runner as project 08b's submissions get one: the tables its predictor is graded on hidden."""
+    hidden = grading.hidden_data(PREDICTOR.assignment)
+    k = grading.Kernel(GRADING, b"{}", time.monotonic() + grading.START_TIMEOUT, hidden)
+    yield k
+    k.close()
+
+
+def _predictor_verdict(kernel, source):
+    _define(kernel, source)
+    return PREDICTOR.verdict(grading.RemoteAnswer(kernel, PREDICTOR.name, time.monotonic() + 120))
+
+
+@needs_sandbox
+@pytest.mark.parametrize("attack", LOOKED_UP)
+def test_the_tables_a_predictor_is_graded_on_cannot_be_looked_up(kernel, predictor_kernel, attack):
+    assert grading.hidden_data(PREDICTOR.assignment) == [str(bench.TABLES.resolve())]
+    # in a sandbox that shows the tables (another assignment's), the look-up is a perfect predictor: tau = 1
+    assert _predictor_verdict(kernel, LOOK_UP + LOOKED_UP[attack]).status == CORRECT
+    verdict = _predictor_verdict(predictor_kernel, LOOK_UP + LOOKED_UP[attack])
+    assert verdict.status == INCORRECT and verdict.points == 0, verdict
+
+
+@needs_sandbox
+def test_an_honest_predictor_passes_without_the_tables(predictor_kernel):
+    verdict = _predictor_verdict(predictor_kernel, "import numpy as np\n" + lesson08b.REFERENCE.source(PREDICTOR.task))
+    assert verdict.status == CORRECT, verdict
+
+
+def test_a_predictor_graded_as_a_submission_gets_nothing_for_the_look_up():
+    """The whole grader: the solution notebook scores full marks with the tables hidden, and the same notebook with
+    `fit_predict` looking its answers up loses exactly that task (where no sandbox hides them, it says so)."""
+    import nbformat
+
+    path = ROOT / "solutions" / f"{PREDICTOR.assignment}.ipynb"
+    solution = grading.grade_submission(PREDICTOR.assignment, path, timeout=120, sandbox=GRADING)
+    assert solution["points"] == solution["max_points"] == 8, solution
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q2_answer")
+    cell.source = LOOK_UP + LOOKED_UP["NanoBench"]
+    data = nbformat.writes(nb).encode()
+    result = grading.grade_submission(PREDICTOR.assignment, "look_up.ipynb", 120, sandbox=GRADING, data=data)
+    points = {t["task"]: t["points"] for t in result["tasks"]}
+    if GRADING.isolated:
+        assert points == {"q1": 2, "q2": 0, "q3": 2}, result
+    else:
+        assert points["q2"] == 4 and any("readable" in n for n in result["notes"]), result
 
 
 # ---------------------------------------------------------------------------------------------------------------

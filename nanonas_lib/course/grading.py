@@ -176,7 +176,7 @@ class Stopped(BaseException):
 class Kernel:
     """One sandboxed runner process, driven through its stdin and stdout, each read and write with a deadline."""
 
-    def __init__(self, sandbox: Sandbox, notebook: bytes, deadline: float):
+    def __init__(self, sandbox: Sandbox, notebook: bytes, deadline: float, hidden=()):
         notebook_fd = os.memfd_create("submission") if sandbox.isolated else None
         if notebook_fd is not None:
             os.write(notebook_fd, notebook)
@@ -184,7 +184,7 @@ class Kernel:
         inner = [sys.executable, "-m", "course.runner"]
         self.group, self.process, self.lookups = None, None, []
         try:
-            self.group, launch = sandbox.launch(inner, notebook_fd)
+            self.group, launch = sandbox.launch(inner, notebook_fd, hidden)
             with launch:
                 self.process = subprocess.Popen(
                     launch.argv,
@@ -443,6 +443,15 @@ def _verdict(q, status, feedback):
     return {"task": q.task, "name": q.name, "status": status, "points": 0, "max_points": q.points, "feedback": feedback}
 
 
+def hidden_data(assignment: str) -> list[str]:
+    """The shipped data an assignment's checks grade on: its sandbox sees these folders empty."""
+    return sorted({str(path) for q in questions(assignment) for path in q.hidden})
+
+
+def _names(paths) -> str:
+    return ", ".join(f"{Path(p).parent.name}/{Path(p).name}" for p in paths)  # nanonas/nanobench: no folder of yours
+
+
 def run_submission(assignment, master_nb, data: bytes, sandbox: Sandbox, timeout: float, budget: float, seed: int):
     """Grade the notebook `data`; returns {"tasks": [...], "notes": [...]}. Raises ValueError for a non-notebook."""
 
@@ -452,10 +461,11 @@ def run_submission(assignment, master_nb, data: bytes, sandbox: Sandbox, timeout
     del submission
     end = time.monotonic() + budget
     results, verdicts, removed = {}, {}, {}
+    hidden = hidden_data(assignment)
     while True:
         fatal = None
         try:
-            kernel = Kernel(sandbox, data, min(end, time.monotonic() + START_TIMEOUT))
+            kernel = Kernel(sandbox, data, min(end, time.monotonic() + START_TIMEOUT), hidden)
         except Stopped as e:
             notes.append(f"the sandboxed Python process {e.reason}")
             for q in qs.values():
@@ -540,6 +550,11 @@ def run_submission(assignment, master_nb, data: bytes, sandbox: Sandbox, timeout
         if status != "ok" and s.kind in ("setup", "added"):
             where = "a setup cell" if s.kind == "setup" else f"a cell you added (cell {s.cell})"
             notes.append(f"{where} {detail}")
+    if hidden and any(status == ERROR for status, _ in results.values()):
+        notes.append(
+            f"while grading, the shipped data the checks grade on is not readable ({_names(hidden)} is empty): "
+            "code that reads it (a NanoBench table) fails here, though it runs in your notebook"
+        )
     return {"tasks": tasks, "notes": notes}
 
 
@@ -584,6 +599,12 @@ def grade_submission(
         result["tasks"].append({**_verdict(q, status, feedback), "points": points})
     result["notes"] = [_short(n) for n in outcome.get("notes", [])][:20]
     result["notes"] += sandbox.notices
+    hidden = [q.task for q in qs if q.hidden]
+    if hidden and not sandbox.isolated:
+        result["notes"].append(
+            f"WARNING: without a sandbox, the shipped data that {', '.join(hidden)} is graded on was readable by the "
+            "submission: an answer could have looked its expected values up (read the code of a full mark)."
+        )
     result["points"] = sum(t["points"] for t in result["tasks"])
     result["seconds"] = round(time.monotonic() - started, 1)
     return result

@@ -3,7 +3,9 @@ few trained ones (graded on Kendall's tau on a held-out set), and pick what a pr
 
 Every answer takes and returns plain data (lists of DNAs, lists of numbers). The predictor's check trains the
 learner's `fit_predict` on one fixed draw of 50 architectures per shipped table, labelled as a search sees them
-(one training seed's accuracy), and scores its predictions on the other 575 against the true mean accuracy.
+(one training seed's accuracy), and scores its predictions on the other 575 against the true mean accuracy. The
+training data comes as the arguments; when grading, the sandbox cannot read the shipped tables (`hidden`), so an
+answer cannot look the other 575 up.
 """
 
 import math
@@ -13,6 +15,7 @@ from functools import cache
 import numpy as np
 from scipy.stats import kendalltau
 
+from nanonas.bench import TABLES as SHIPPED
 from nanonas.bench import NanoBench
 
 from .question import Question, Wrong, as_list, expect, is_sequence, show
@@ -176,10 +179,12 @@ QUESTIONS = [
         title="A predictor that beats #params from 50 trained architectures",
         points=4,
         test=_check_fit_predict,
+        hidden=(SHIPPED,),  # the check grades on these tables: when grading, the sandbox sees their folder empty
         hint_text="With 50 examples and 20 one-hot columns, a model learns little about each column. Add a few "
         "features that say what you already know about these chains (lesson 01: what does `zero` do to the "
         "output?), keep the model simple (a ridge regression, or a small MLP with a fixed seed), and measure τ on a "
-        "draw of your own before you check.",
+        "draw of your own before you check, in a cell of its own: the grader hides the tables it grades on, so an "
+        "answer that reads them fails there.",
     ),
     Question(
         assignment=PREDICTOR,

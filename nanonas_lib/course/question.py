@@ -329,6 +329,9 @@ class Question:
     test: object  # callable(answer, seed) -> None, raising Wrong
     hint_text: str
     namespace: dict | None = None  # where to find the learner's answer (the notebook's globals)
+    # the shipped data the check grades on (folders of the packages): when grading, the submission's sandbox sees
+    # them empty, so that an answer cannot look the expected values up
+    hidden: tuple = ()
 
     @property
     def task(self) -> str:

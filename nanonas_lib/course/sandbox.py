@@ -1,7 +1,8 @@
 """Where a submission's code runs when grading: a bubblewrap sandbox with resource limits.
 
-The sandbox sees the Python installation and the nanonas packages (read-only), an empty private working folder
-holding only its own copy of the notebook, and nothing else: no other submission, no gradebook, no solutions/,
+The sandbox sees the Python installation and the nanonas packages (read-only; the data an assignment's checks grade
+on, such as project 08b's NanoBench tables, as an empty folder), an empty private working folder holding only its
+own copy of the notebook, and nothing else: no other submission, no gradebook, no solutions/,
 no network, no other process, not the grader's environment variables (bubblewrap itself starts with a minimal
 environment). It runs as a dedicated unprivileged user when the grader runs as root, in a user namespace of its own
 otherwise, under a seccomp filter that refuses the system calls a submission never needs (namespaces, mounts,
@@ -356,16 +357,19 @@ class Sandbox:
             )
         return out
 
-    def launch(self, inner: list[str], notebook_fd: int | None = None):
-        """(the cgroup to remove afterwards, a Launch: argv, env, fds to pass) running `inner` in the sandbox."""
+    def launch(self, inner: list[str], notebook_fd: int | None = None, hidden=()):
+        """(the cgroup to remove afterwards, a Launch: argv, env, fds to pass) running `inner` in the sandbox.
+
+        `hidden`: folders the sandbox would see (inside the packages) that it sees empty instead, such as the data
+        a check grades on (`Question.hidden`)."""
         group = self.controls.create(self.limits)
         try:
-            return group, self._launch(group, inner, notebook_fd)
+            return group, self._launch(group, inner, notebook_fd, hidden)
         except BaseException:
             group.remove()
             raise
 
-    def _launch(self, group, inner, notebook_fd):
+    def _launch(self, group, inner, notebook_fd, hidden=()):
         root = os.geteuid() == 0
         tool = shutil.which("prlimit")  # always there with a sandbox (find() requires it); without one, maybe not
         prlimit = [tool, *self.limits.prlimit(not self.controls.enforced), "--"] if tool else []
@@ -400,6 +404,11 @@ class Sandbox:
                 args += ["--perms", "0755", "--dir", parent]
         for path in binds:
             args += ["--ro-bind", path, path]
+        for path in sorted({str(Path(h).resolve()) for h in hidden}):
+            if Path(path).is_dir():  # an empty read-only folder in its place (in memory, 4 kB at most)
+                args += ["--perms", "0555", "--size", "4096", "--tmpfs", path, "--remount-ro", path]
+            elif Path(path).exists():  # a file: empty
+                args += ["--ro-bind", "/dev/null", path]
         args += ["--perms", "0777", "--size", size, "--tmpfs", WORK]
         fds, close = [], []
         if notebook_fd is not None:
