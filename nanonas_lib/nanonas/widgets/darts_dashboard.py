@@ -25,8 +25,7 @@ class DartsDashboard(LiveSearch):
     """
 
     def __init__(self, epochs=20, arch_lr=3e-3, seed=0, evaluator="bench", bench=None, space="chain"):
-        super().__init__()
-        self._bench = bench
+        super().__init__(bench)
         style = {"description_width": "140px"}
         wide = lambda: W.Layout(width="360px")  # one Layout per control: each can be hidden on its own
         self.controls = {
@@ -108,14 +107,6 @@ class DartsDashboard(LiveSearch):
                 bar.x = places
             self.alphas.layout.xaxis.title = "edge of the cell (node → node)" if cell else "position in the chain"
             self.alphas.layout.title = f"softmax(alphas) per {self._place}"
-
-    @property
-    def bench(self):
-        if self._bench is None:
-            from ..bench import NanoBench
-
-            self._bench = NanoBench.load()
-        return self._bench
 
     def _clear(self):
         self.epochs = []

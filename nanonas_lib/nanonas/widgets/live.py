@@ -31,7 +31,8 @@ class LiveSearch:
 
     interval = 0.25  # seconds between two redraws: the browser keeps up, the search barely notices
 
-    def __init__(self):
+    def __init__(self, bench=None):
+        self._bench = bench  # a NanoBench, loaded when first needed
         self._lock, self._busy, self._stop = threading.Lock(), False, threading.Event()
         self._thread, self._last_draw, self.started = None, 0.0, None
         self.error, self.result = None, None  # the last search's exception (None if it worked) and its result
@@ -46,6 +47,15 @@ class LiveSearch:
         self.status = W.HTML("ready: press Start").add_class("nanonas-status")
         self.error_box = W.HTML("").add_class("nanonas-error")
         self.controls = {}  # {option name: widget}: read by Start, set by run(**options), locked while a search runs
+
+    @property
+    def bench(self):
+        """The NanoBench that scores the picks: the one given, else the default table, loaded on first use."""
+        if self._bench is None:
+            from ..bench import NanoBench
+
+            self._bench = NanoBench.load()
+        return self._bench
 
     # -- what a dashboard fills in
     def _search(self, **options):

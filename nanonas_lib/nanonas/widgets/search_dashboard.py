@@ -102,8 +102,7 @@ class SearchDashboard(LiveSearch):
     """
 
     def __init__(self, strategy="evolution", seed=0, evaluator="bench", pace=0.05, bench=None, **options):
-        super().__init__()
-        self._bench = bench  # a NanoBench, loaded when first needed
+        super().__init__(bench)
         style = {"description_width": "140px"}
         wide = lambda: W.Layout(width="360px")  # one Layout per control: each can be hidden on its own
         names = [(s.summary.split(":")[0].split(" (")[0], name) for name, s in STRATEGIES.items()]
@@ -206,14 +205,6 @@ class SearchDashboard(LiveSearch):
                 W.HBox([self.population, self.gene_pool]),
             ]
         ).add_class("nanonas-search-dashboard")
-
-    @property
-    def bench(self):
-        if self._bench is None:
-            from ..bench import NanoBench
-
-            self._bench = NanoBench.load()
-        return self._bench
 
     def _show_relevant(self):
         """Show only the knobs the chosen strategy and evaluator use."""
