@@ -1,7 +1,7 @@
 """Do the live-training notebooks say only what holds on any machine? Run them as learners on other CPUs would.
 
-Each notebook that trains in the kernel (WATCH below: those of tests/test_claims.py's LIVE_RUNS that train; 07c only
-times) runs under nbval and the claim guard, exactly as `make test` runs it, once per configuration:
+Each notebook that trains in the kernel (WATCH below: tests/test_claims.py's LIVE_RUNS but those in TIMES_ONLY) runs
+under nbval and the claim guard, exactly as `make test` runs it, once per configuration:
 
 - "default": this machine as it is (its best vector kernels, torch's default thread count);
 - "avx2": `ATEN_CPU_CAPABILITY=avx2`, the kernels most laptops and desktops have;
@@ -62,9 +62,11 @@ WATCH = {  # what each live run returned: the values its sentences are about, pr
         "bench.rank(search.dna)",
         "{k: round(float(v), 3) for k, v in moved.items()}",
     ],
+    "07b_transfer.ipynb": ["check['dna']", "round(100 * again, 2)"],
     "08c_cell_supernet.ipynb": ["history['derived'][-1]", "float(gap)", "round(float(live_tau[False]), 3)"],
 }
-assert set(WATCH) <= set(LIVE_RUNS)
+TIMES_ONLY = {"07c_hardware_aware.ipynb"}  # live runs that time this machine and train nothing
+assert set(WATCH) == set(LIVE_RUNS) - TIMES_ONLY, "every notebook that trains in the kernel is watched"
 
 
 def probe(env: dict) -> dict:
