@@ -1,9 +1,19 @@
-"""What several test files share: the verdict of one graded question on an answer, checked in this process, and the
+"""What several test files share: the verdict of one graded question on an answer, checked in this process, the
 two checks every graded project's test file makes with it (a wrong answer is told what is wrong; the untouched
-exercise is not attempted)."""
+exercise is not attempted), and an nbgrader course made from one of our solution notebooks."""
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from course import questions
 from course.question import INCORRECT, NOT_ATTEMPTED
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def verdict(assignment: str, question: str | int, answer, **namespace):
@@ -38,3 +48,24 @@ def assert_not_attempted(assignment: str, **namespace):
 
     statuses = {q.name: verdict(assignment, q.name, stub, **namespace).status for q in questions(assignment)}
     assert set(statuses.values()) == {NOT_ATTEMPTED}, statuses
+
+
+needs_nbgrader = pytest.mark.skipif(
+    importlib.util.find_spec("nbgrader") is None or shutil.which("alembic") is None,
+    reason="nbgrader is not installed (optional: pip install nbgrader)",
+)
+
+
+def nbgrader_course(folder: Path, assignment: str):
+    """An nbgrader course in `folder`/course whose source is our solution of `assignment`, released by nbgrader's
+    `generate_assignment`: returns the course folder and `nbgrader(*args)`, which runs nbgrader there."""
+    course = folder / "course"
+    (course / "source" / assignment).mkdir(parents=True)
+    shutil.copy(ROOT / "solutions" / f"{assignment}.ipynb", course / "source" / assignment)
+    (course / "nbgrader_config.py").write_text(f"c = get_config()\nc.CourseDirectory.root = {str(course)!r}\n")
+
+    def nbgrader(*args):
+        return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, check=True, capture_output=True)
+
+    nbgrader("generate_assignment", assignment)
+    return course, nbgrader

@@ -7,8 +7,6 @@ import importlib.util
 import json
 import random
 import shutil
-import subprocess
-import sys
 from collections import deque
 
 import nbformat
@@ -31,7 +29,7 @@ from course import (
 )
 from course.question import CODE_SPAN, Feedback, Question, reference
 from nanonas import cli
-from tests.helpers import verdict
+from tests.helpers import nbgrader_course, needs_nbgrader, verdict
 from tests.test_notebooks import ROOT
 
 LESSONS = list(ASSIGNMENTS)
@@ -471,19 +469,9 @@ def test_questions_have_points_and_hints():
 # -- nbgrader, when it is installed: the same notebooks, graded by nbgrader's own autograder
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("nbgrader") is None or shutil.which("alembic") is None,
-    reason="nbgrader is not installed (optional: pip install nbgrader)",
-)
+@needs_nbgrader
 def test_nbgrader_generates_the_exercise_and_autogrades_like_us(tmp_path):
-    course = tmp_path / "course"
-    (course / "source" / "03_evolution").mkdir(parents=True)
-    shutil.copy(ROOT / "solutions" / "03_evolution.ipynb", course / "source" / "03_evolution")
-    (course / "nbgrader_config.py").write_text(f"c = get_config()\nc.CourseDirectory.root = {str(course)!r}\n")
-    nbgrader = lambda *args: subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args], cwd=course, check=True, capture_output=True
-    )
-    nbgrader("generate_assignment", "03_evolution")
+    course, nbgrader = nbgrader_course(tmp_path, "03_evolution")
     release = nbformat.read(course / "release" / "03_evolution" / "03_evolution.ipynb", as_version=4)
     ours = nbformat.read(ROOT / "exercises" / "03_evolution.ipynb", as_version=4)
     assert [c.source for c in release.cells] == [c.source for c in ours.cells]

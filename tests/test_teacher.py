@@ -6,16 +6,15 @@ import csv
 import html.parser
 import importlib.util
 import json
-import shutil
 import statistics
 import subprocess
-import sys
 
 import mistune
 import pytest
 
 from course import gradebook, grading, report
 from nanonas import cli
+from tests.helpers import nbgrader_course, needs_nbgrader
 from tests.test_notebooks import ROOT
 
 HOSTILE_NAMES = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tTAB", "\rCR", '<img src=x onerror="alert(1)">', "x\u202egnp"]
@@ -340,19 +339,9 @@ def test_the_report_page_renders_in_chromium(tmp_path):
 # -- nbgrader, when it is installed: our points in its gradebook, read back by its own export
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("nbgrader") is None or shutil.which("alembic") is None,
-    reason="nbgrader is not installed (optional: pip install nbgrader)",
-)
+@needs_nbgrader
 def test_our_points_land_in_nbgraders_gradebook(tmp_path):
-    course = tmp_path / "course"
-    (course / "source" / "02_architecture_dna").mkdir(parents=True)
-    shutil.copy(ROOT / "solutions" / "02_architecture_dna.ipynb", course / "source" / "02_architecture_dna")
-    (course / "nbgrader_config.py").write_text(f"c = get_config()\nc.CourseDirectory.root = {str(course)!r}\n")
-    nbgrader = lambda *args: subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args], cwd=course, check=True, capture_output=True
-    )
-    nbgrader("generate_assignment", "02_architecture_dna")
+    course, nbgrader = nbgrader_course(tmp_path, "02_architecture_dna")
     points = (1, 2, 2, 2, 3)
     tasks = [{"task": f"q{k}", "name": "f", "title": "t", "max_points": p} for k, p in enumerate(points, 1)]
     statuses = {"alice": ["correct"] * 5, "bob": ["correct", "incorrect", "timed out", "correct", "not attempted"]}
