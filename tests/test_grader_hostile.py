@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from course import grading, lesson01, lesson03, lesson08b, remote
+from course import grading, lesson01, lesson03, lesson04, lesson08b, lesson08c, remote
 from course.question import CORRECT, INCORRECT, Call, LocalAnswer, Question, Wrong, expect
 from course.sandbox import DENIED, SYSCALLS, Controls, Limits, Sandbox, seccomp_filter
 from nanonas import bench, cli
@@ -455,21 +455,69 @@ def test_nan_never_equals_anything(returned):
     assert verdict.status == INCORRECT, verdict
 
 
-REWRITERS = {
-    "to the best, regret 0": "def regret(bench, dna):\n    dna[:] = bench.best()['dna']\n    return 0.0\n",
+REWRITERS = {  # (lesson module, function): answers that rewrite an argument so that an expected value computed
+    # from it after the call would agree with them
+    "to the best, regret 0": (
+        lesson03,
+        "regret",
+        "def regret(bench, dna):\n    dna[:] = bench.best()['dna']\n    return 0.0\n",
+    ),
     "to the best, its regret": (
+        lesson03,
+        "regret",
         "def regret(bench, dna):\n    dna[:] = bench.best()['dna']\n"
-        "    return bench.best()['val_accuracy'] - bench.query(dna)['val_accuracy']\n"
+        "    return bench.best()['val_accuracy'] - bench.query(dna)['val_accuracy']\n",
+    ),
+    "4 positions only, the rest rewritten to one": (
+        lesson01,
+        "receptive_field",
+        "def receptive_field(dna):\n    if len(dna) == 4:\n        return REFERENCE.receptive_field(dna)\n"
+        "    dna[:] = [3]\n    return 3\n",
+    ),
+    "its own `free`, written into the caller's list": (
+        lesson08c,
+        "parameter_free_share",
+        "def parameter_free_share(derived_per_epoch, free):\n    if type(free) is list:\n        free[:] = [4]\n"
+        "    return [sum(op in free for op in cell) / len(cell) for cell in derived_per_epoch]\n",
+    ),
+    # through the stack: the probe's own argument, rewritten where the learner's side keeps it, so that the gradient
+    # expected of a saturated softmax (about 0) agrees with an answer that has none
+    "the probe's argument, from the stack": (
+        lesson04,
+        "softmax",
+        "import sys, torch\n\n"
+        "def softmax(alphas):\n"
+        "    frame = sys._getframe(1)\n"
+        "    while frame is not None and frame.f_code.co_name != 'serve':\n"
+        "        frame = frame.f_back\n"
+        "    if frame is None or not frame.f_locals['request'].get('probe'):\n"
+        "        e = torch.exp(alphas - alphas.max())\n"
+        "        return e / e.sum()\n"
+        "    with torch.no_grad():\n"
+        "        frame.f_locals['args'][0].copy_(torch.tensor([100.0, 0.0, 0.0, 0.0, 0.0]))\n"
+        "    return alphas * 0 + 0.2\n",
     ),
 }
 
 
 @pytest.mark.parametrize("rewrite", REWRITERS)
 def test_an_answer_that_rewrites_its_arguments_does_not_move_the_expected_value(rewrite):
+    lesson, name, source = REWRITERS[rewrite]
+    namespace = {"REFERENCE": getattr(lesson, "REFERENCE", None)}
+    exec(source, namespace)
+    q = next(q for q in lesson.QUESTIONS if q.name == name)
+    assert q.verdict(LocalAnswer(name, namespace), seed=3).status == INCORRECT
+
+
+def test_an_answer_that_rewrites_its_arguments_leaves_the_graders_data_alone(monkeypatch):
+    """The best record's DNA, given to `regret`, is the check's own copy: a rewrite does not reach the table."""
+    table = lesson03._table()
+    best = list(table.best()["dna"])
+    monkeypatch.setattr(lesson03, "_table", lambda: table)
     namespace = {}
-    exec(REWRITERS[rewrite], namespace)
-    q = next(q for q in lesson03.QUESTIONS if q.name == "regret")
-    assert q.verdict(LocalAnswer("regret", namespace), seed=3).status == INCORRECT
+    exec("def regret(bench, dna):\n    dna[:] = [4] * len(dna)\n    return 0.0\n", namespace)
+    lesson03.QUESTIONS[0].verdict(LocalAnswer("regret", namespace), seed=3)
+    assert table.best()["dna"] == best
 
 
 def test_a_random_generator_travels_as_its_state_never_its_seed():

@@ -77,9 +77,10 @@ def _check_dead_fraction(answer, seed):
 
 
 def _check_receptive_field(answer, seed):
+    got = answer([1, 1, 1, 1])
     expect(
-        answer([1, 1, 1, 1]) == 19,
-        f"`receptive_field([1, 1, 1, 1])` returned `{show(answer([1, 1, 1, 1]))}`: four "
+        got == 19,
+        f"`receptive_field([1, 1, 1, 1])` returned `{show(got)}`: four "
         "`conv5x5` after the stem's 3×3 conv see 3 + 4·4 = 19 pixels.",
     )
     off, dnas = set(), list(itertools.product(range(len(OPERATIONS)), repeat=4))
@@ -104,10 +105,12 @@ def _check_receptive_field(answer, seed):
                 f"{stem}"
             )
     for dna in ([0, 2, 3, 1, 1, 0], [3]):  # any number of positions
+        want = REFERENCE.receptive_field(list(dna))  # before the call: the answer gets a copy
+        got = answer(list(dna))
         expect(
-            answer(dna) == REFERENCE.receptive_field(dna),
-            f"`receptive_field({dna})` returned `{show(answer(dna))}`, expected "
-            f"`{REFERENCE.receptive_field(dna)}`: it should work for any number of positions.",
+            got == want,
+            f"`receptive_field({dna})` returned `{show(got)}`, expected `{want}`: it should work for any number of "
+            "positions.",
         )
 
 
@@ -159,7 +162,8 @@ def _check_dilated_conv3x3(answer, seed):
     generator = torch.Generator().manual_seed(seed)
     inputs = [(C, [torch.randn(b, C, h, w, generator=generator) for b, h, w in SHAPES]) for C in (1, 4, 16)]
     base = torch.randn(8, 4, 9, 9, generator=generator)
-    got = answer.probe(_probe_dilated_conv3x3, inputs, base)
+    # the probe gets copies: what the learner's side does to its arguments never reaches the expected shapes
+    got = answer.probe(_probe_dilated_conv3x3, [(C, [x.clone() for x in xs]) for C, xs in inputs], base.clone())
     expect(type(got) is dict, f"`dilated_conv3x3` could not be described (`{show(got)}`).")
     if "not_a_module" in got:
         raise Wrong(f"`dilated_conv3x3` returned `{got['not_a_module']}`; return an `nn.Module` (a layer).")

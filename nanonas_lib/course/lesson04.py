@@ -54,15 +54,14 @@ def _check_softmax(answer, seed):
         torch.allclose(got, torch.tensor([0.5, 0.5, 0.0]), atol=1e-6),
         f"`softmax({big.tolist()})` returned `{got.tolist()}`, expected `[0.5, 0.5, 0.0]`.",
     )
-    alphas = torch.randn(5)
-    grad = answer.probe(_probe_softmax_gradient, alphas)
+    alphas = torch.randn(5).requires_grad_()
+    want = torch.autograd.grad((F.softmax(alphas, 0) * torch.arange(5.0)).sum(), alphas)[0]  # before the call
+    grad = answer.probe(_probe_softmax_gradient, alphas.detach().clone())
     expect(
         grad is not None,
         "your `softmax` cuts the gradient (`.item()`, `.detach()`, `.tolist()` or numpy?): the alphas are learned "
         "through it.",
     )
-    alphas.requires_grad_()
-    want = torch.autograd.grad((F.softmax(alphas, 0) * torch.arange(5.0)).sum(), alphas)[0]
     expect(
         torch.is_tensor(grad) and grad.shape == want.shape and torch.allclose(grad, want, atol=1e-6),
         "the gradient through your `softmax` differs from torch's; compute it from tensor operations on `alphas`.",

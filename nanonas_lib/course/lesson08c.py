@@ -398,7 +398,8 @@ def _share_cases(rng):
 def _check_parameter_free_share(answer, seed):
     cases = _share_cases(random.Random(seed))
     answers = []
-    for (derived, free), got in zip(cases, answer.each([([list(c) for c in d], free) for d, free in cases])):
+    calls = [([list(c) for c in d], type(free)(free)) for d, free in cases]  # copies: `free` may be a list
+    for (derived, free), got in zip(cases, answer.each(calls)):
         call = f"`parameter_free_share({show(derived, 120)}, free={free})`"
         if _is_number(got):
             want = [round(_share(c, free), 4) for c in derived]
