@@ -117,6 +117,30 @@ def test_head_to_head_pairs_runs_by_seed_within_each_group():
 # -- project 06a's grown space
 
 
+def test_the_regret_figure_draws_each_searchs_mean_regret_by_hand():
+    rng = random.Random(0)
+    rows = [
+        {"table": t, "search": s, "seed": seed, "trainings": n, "regret": rng.uniform(0, 20)}
+        for t in ("digits", "digits_variations")
+        for s in ("random", "evolution", "ours")
+        for seed in range(4)
+        for n in (5, 10, 15)
+    ]
+    searches = ["evolution", "random"]  # the order of the lines; a search not named is not drawn
+    fig = lab.regret_figure(pd.DataFrame(rows), searches, "a title", log=True)
+    assert [(t.name, t.xaxis) for t in fig.data] == [(s, x) for x in ("x", "x2") for s in searches]
+    for trace in fig.data:
+        table = "digits" if trace.xaxis == "x" else "digits_variations"
+        assert list(trace.x) == [5, 10, 15]
+        for n, y in zip(trace.x, trace.y, strict=True):
+            mine = [r["regret"] for r in rows if (r["table"], r["search"], r["trainings"]) == (table, trace.name, n)]
+            assert y == pytest.approx(sum(mine) / 4)
+    assert [a.text for a in fig.layout.annotations] == ["digits", "digits_variations"]
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.title.text == "mean regret over 4 seeds (pp, log scale)"
+    assert fig.layout.title.text == "a title"
+    assert lab.regret_figure(pd.DataFrame(rows), searches, "").layout.yaxis.type is None  # linear unless told
+
+
 def test_the_grown_space_is_the_shipped_tables_and_every_op_keeps_the_shape():
     recipe = NanoBench.load(lab.shipped("projects06_grown")).meta["recipe"]
     assert list(lab.GROWN_OPS) == recipe["ops"] and lab.GROWN_POSITIONS == recipe["positions"] == 2

@@ -1,8 +1,8 @@
-"""What the lessons and projects share: where shipped results live, regret at a budget, paired comparisons, and
-project 06a's grown space.
+"""What the lessons and projects share: where shipped results live, regret at a budget and its curves, paired
+comparisons, and project 06a's grown space.
 
 In a notebook:  `from course import lab`, then `lab.shipped("hardware.json")`, `lab.regret_at(history, 50, truth)`,
-`lab.head_to_head(runs, [("progressive", "random")], by=["table"])`.
+`lab.head_to_head(runs, [("progressive", "random")], by=["table"])`, `lab.regret_figure(runs, searches, title)`.
 """
 
 from __future__ import annotations
@@ -148,6 +148,39 @@ def head_to_head(runs, pairs: Iterable[tuple[str, str]], by: Sequence[str] = (),
             labels = dict(zip(by, key if isinstance(key, tuple) else (key,)))
             rows.append({**labels, "a vs b": f"{a} vs {b}", **paired(ra[seeds], rb[seeds])})
     return pd.DataFrame(rows).set_index([*by, "a vs b"])
+
+
+def regret_figure(runs, searches: Sequence[str], title: str, log: bool = False):
+    """Mean regret against trainings: one panel per table, one line per search (`searches`, in the palette's order).
+
+    `runs` is the DataFrame `head_to_head` reads, with columns "table", "search", "seed", "trainings" and "regret"
+    (pp); `log` draws regret on a log scale (the first regrets are tens of points, the last a fraction of one)."""
+    from plotly.subplots import make_subplots
+
+    from nanonas.palette import OKABE_ITO
+
+    tables = list(dict.fromkeys(runs["table"]))
+    fig = make_subplots(rows=1, cols=len(tables), subplot_titles=tables)
+    for col, table in enumerate(tables, 1):
+        curves = runs[runs["table"] == table].groupby(["search", "trainings"])["regret"].mean()
+        for i, label in enumerate(searches):
+            fig.add_scatter(
+                x=curves[label].index,
+                y=curves[label].to_numpy(),
+                name=label,
+                legendgroup=label,
+                showlegend=col == 1,
+                mode="lines",
+                line={"color": OKABE_ITO[i]},
+                row=1,
+                col=col,
+            )
+    fig.update_xaxes(title_text="trainings")
+    if log:
+        fig.update_yaxes(type="log", tickvals=[0.3, 0.5, 1, 2, 5, 10, 20])
+    scale = ", log scale" if log else ""
+    fig.update_yaxes(title_text=f"mean regret over {runs['seed'].nunique()} seeds (pp{scale})", col=1)
+    return fig.update_layout(title=title, height=420)
 
 
 # -- project 06a's grown space: the notebook teaches it, benchmarks/projects06.py built its table with it
