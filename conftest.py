@@ -134,6 +134,7 @@ def pytest_collection_modifyitems(session, config, items):
 _EXECUTED_OUTPUTS = {}  # notebook collector -> {id(cell): outputs nbval collected}
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest tears the notebook down and nbval stops its kernel
 def pytest_runtest_teardown(item, nextitem):
     parent = item.parent
     if type(item).__name__ != "IPyNbCell" or Path(parent.path).parent.name != "notebooks":
@@ -143,6 +144,9 @@ def pytest_runtest_teardown(item, nextitem):
     if nextitem is not None and nextitem.parent is parent and type(nextitem).__name__ == "IPyNbCell":
         return  # not the notebook's last cell yet
     import hashlib
+    import warnings
+
+    from course import site
 
     ran = _EXECUTED_OUTPUTS.pop(parent, {})
     source = Path(parent.path)
@@ -155,6 +159,11 @@ def pytest_runtest_teardown(item, nextitem):
         mine.outputs = [nbformat.from_dict(dict(o)) for o in outputs or []]
     if not complete:
         return
+    if any(site.WIDGET_MIME in o.get("data", {}) for mine, _ in code for o in mine.outputs):
+        try:  # the kernel is still up (nbval stops it after this hook): ask it for its widgets' final state
+            nb.metadata[site.SNAPSHOTS] = site.displayed_only(nb, site.kernel_snapshots(parent.kernel.kc))
+        except Exception as e:  # the page then shows a line where each widget was; the outputs are kept all the same
+            warnings.warn(f"{source.name}: no snapshot of its widgets for the website: {e}", stacklevel=1)
     nb.metadata["nanonas_executed"] = {
         "source_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
         "complete": complete,

@@ -1,7 +1,8 @@
 """The website's build (course/site.py) without a browser: no solution reaches it, every internal link resolves, the Run
 it addresses are well formed, the Colab cell acts only in Colab, an executed copy is used only for the source it ran,
-and the conftest.py hook writes that copy with the outputs nbval saw. tests/browser/test_site.py checks a built site
-in Chromium. A build from the committed sources (no outputs) takes ~10 s.
+and the conftest.py hook writes that copy with the outputs nbval saw; both it and the build's own execution keep each
+displayed widget's final state, which the page draws. tests/browser/test_site.py checks a built site in Chromium. A
+build from the committed sources (no outputs) takes ~10 s.
 """
 
 import html
@@ -177,22 +178,61 @@ def test_a_progress_bar_shows_its_last_state():
     assert site.stream_text("  0%|\r 50%|\r100%| done\nnext") == "100%| done\nnext"
 
 
+WIDGET_CELLS = [  # a figure widget displayed empty, then drawn into by a later cell: its final state is that later one
+    "import ipywidgets as W, plotly.graph_objects as go\nfigure = go.FigureWidget()\n"
+    "W.VBox([W.IntSlider(value=4, description='epochs'), figure])",
+    "figure.add_scatter(x=[1, 2, 3], y=[3, 1, 2], name='late')\nfigure.layout.title = 'final'",
+]
+
+
+def assert_final_widget_state(copy):
+    """An executed copy of WIDGET_CELLS keeps the widget as the last cell left it, and its page draws exactly that."""
+    shown = copy.cells[0].outputs[0].data[site.WIDGET_MIME]["model_id"]
+    assert list(copy.metadata[site.SNAPSHOTS]) == [shown], "one snapshot: the widget the notebook displayed"
+    slider, figure = copy.metadata[site.SNAPSHOTS][shown]["children"]
+    assert slider == {"control": "epochs", "value": "4"}
+    trace = {k: figure["figure"]["data"][0][k] for k in ("type", "x", "y", "name")}
+    assert trace == {"type": "scatter", "x": [1, 2, 3], "y": [3, 1, 2], "name": "late"}, figure
+    assert figure["figure"]["layout"]["title"]["text"] == "final"
+    page = site.Page("notebooks/widgets.ipynb", "notebooks/widgets.html", "w", "Lessons", "lesson")
+    drawn = []
+    body = site.notebook_html(copy, page, site.Links(page.source, page.out, {}, site.Settings()), drawn)
+    assert drawn == [figure["figure"]] and "final state" in body and "epochs <b>4</b>" in body
+
+
+def test_a_notebook_the_build_executes_keeps_its_widgets_final_state(tmp_path):
+    """site.executed runs a notebook without a fresh copy with nbclient, and asks the kernel for its widgets too."""
+    source = tmp_path / "widgets.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in WIDGET_CELLS]), source)
+    copy = site.executed(source, tmp_path / "store")
+    assert len(copy.cells) == len(WIDGET_CELLS), "the cell that asked the kernel is not kept"
+    assert_final_widget_state(copy)
+
+
 def test_the_test_run_writes_each_notebook_with_its_outputs(tmp_path):
-    """conftest.py's hook: nbval runs a notebook in a notebooks/ folder; its copy holds what each cell printed."""
+    """conftest.py's hook: nbval runs a notebook in a notebooks/ folder; its copy holds what each cell printed, and the
+    final state of its widgets."""
     folder = ROOT / "artifacts" / f"site-probe-{os.getpid()}" / "notebooks"
     folder.mkdir(parents=True, exist_ok=True)
     try:
         probe = folder / "probe.ipynb"
         cells = ["print(6 * 7)", "1 + 1", "x = 3"]
         nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), probe)
+        widgets = folder / "widgets.ipynb"
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in WIDGET_CELLS]), widgets)
         broken = folder / "broken.ipynb"  # a run with an error writes nothing (it would replace a good copy)
         nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")]), broken)
         env = {**os.environ, "NANONAS_EXECUTED_DIR": str(tmp_path), "OMP_NUM_THREADS": "1"}
         argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env"]
         done = subprocess.run(
-            [*argv, str(probe), str(broken)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+            [*argv, str(probe), str(widgets), str(broken)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
-        assert "1 failed, 3 passed" in done.stdout, done.stdout[-2000:]
+        assert "1 failed, 5 passed" in done.stdout, done.stdout[-2000:]
         assert not (tmp_path / "notebooks" / "broken.ipynb").exists()
         copy = nbformat.read(tmp_path / "notebooks" / "probe.ipynb", as_version=4)
         assert copy.metadata["nanonas_executed"] == {
@@ -202,6 +242,8 @@ def test_the_test_run_writes_each_notebook_with_its_outputs(tmp_path):
         }
         outputs = [c.outputs for c in copy.cells]
         assert outputs[0][0].text == "42\n" and outputs[1][0].data["text/plain"] == "2" and outputs[2] == []
+
+        assert_final_widget_state(nbformat.read(tmp_path / "notebooks" / "widgets.ipynb", as_version=4))
     finally:
         for path in sorted(folder.parent.rglob("*"), reverse=True):
             path.unlink() if path.is_file() else path.rmdir()

@@ -10,6 +10,7 @@ mistune and code with Pygments (both come with Jupyter), plotly figures are draw
 """
 
 import argparse
+import ast
 import hashlib
 import html
 import json
@@ -27,6 +28,8 @@ PLACEHOLDER_REPO = "https://github.com/YOUR-ORG/nanonas"  # the teacher sets SIT
 PLOTLY_MIME, WIDGET_MIME = "application/vnd.plotly.v1+json", "application/vnd.jupyter.widget-view+json"
 PROJECT = re.compile(r"\d\d[a-z]_")  # 06a_grow_the_space: a project; 03_evolution: a lesson
 COLAB_MARK = "# Google Colab only"
+MATH = 'class="math"'  # how mistune's math plugin marks $...$ and $$...$$ in the HTML it writes
+MATHJAX_SVG = "es5/tex-svg.js"  # in MathJax's package folder
 
 
 # -- settings ------------------------------------------------------------------------------------------------------
@@ -162,6 +165,8 @@ def executed(source: Path, store: Path, execute: bool = True, timeout: int = 120
     digest = sha256(source)
     nb = nbformat.read(source, as_version=4)
     os.environ["OMP_NUM_THREADS"] = "1"  # the kernel inherits it: one torch thread, as under make test
+    freeze = nbformat.v4.new_code_cell(f"print({FREEZE})")  # after the last cell: the widgets' final state
+    nb.cells.append(freeze)
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(source.parent)}}
     )
@@ -170,10 +175,115 @@ def executed(source: Path, store: Path, execute: bool = True, timeout: int = 120
     except Exception as e:  # a cell raised: say which notebook, keep the message short and without colour codes
         message = re.sub(r"\x1b\[[0-9;]*m", "", str(e))
         raise RuntimeError(f"{source.name} failed while building the site: {message[-1500:]}") from None
+    nb.cells.pop()
+    printed = "".join(o.get("text", "") for o in freeze.outputs if o.get("name") == "stdout")
+    nb.metadata[SNAPSHOTS] = displayed_only(nb, json.loads(printed))
     nb.metadata["nanonas_executed"] = {"source_sha256": digest, "complete": True, "by": "nbclient"}
     copy.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, copy)
     return nb
+
+
+# -- widgets' final state -----------------------------------------------------------------------------------------
+# A widget is drawn by JupyterLab from a model that lives in the kernel; a page has no kernel. So when a notebook has
+# run, its kernel is asked once more for the final state of every widget it holds (`freeze_widgets`, a few lines of
+# plain data each), and the executed copy keeps the displayed ones in its metadata; the page draws that snapshot.
+# The widget state a notebook can save (metadata "widgets") would not do: a plotly FigureWidget sends its changes as
+# deltas, so its saved model is the empty figure it started as, and nbval collects no widget state at all.
+SNAPSHOTS = "nanonas_widgets"  # the executed copy's metadata: {model id: the widget's final state}
+FREEZE = "__import__('course.site', fromlist=['freeze_widgets']).freeze_widgets()"  # what the kernel evaluates
+
+
+def freeze_widgets() -> str:
+    """In a kernel: the final state of every widget that is no other widget's child, as JSON {model id: tree}.
+
+    A tree node is one of {"box": kind, "children": [...], "titles": [...]}, {"figure": plotly figure},
+    {"html": markup}, {"text": text}, {"control": label, "value": text}, {"progress": value, "min", "max", "label"},
+    {"outputs": [notebook outputs]}; hidden widgets and buttons are left out."""
+    import sys
+
+    if "ipywidgets" not in sys.modules:
+        return "{}"
+    import ipywidgets as W
+    from ipywidgets.widgets.widget import _instances  # every open widget by model id (Widget.widgets is deprecated)
+
+    def tree(w):
+        if getattr(getattr(w, "layout", None), "display", None) == "none" or isinstance(w, W.Button):
+            return None
+        if hasattr(w, "to_plotly_json"):  # plotly's FigureWidget: the whole figure as it is now
+            import plotly.io
+
+            return {"figure": json.loads(plotly.io.to_json(w, validate=False))}
+        if isinstance(w, W.Box):
+            children = [t for t in map(tree, w.children) if t is not None]
+            return {"box": type(w).__name__, "children": children, "titles": list(getattr(w, "titles", ()))}
+        if isinstance(w, (W.HTML, W.HTMLMath)):
+            return {"html": w.value}
+        if isinstance(w, W.Label):
+            return {"text": w.value}
+        if isinstance(w, (W.IntProgress, W.FloatProgress)):
+            return {"progress": w.value, "min": w.min, "max": w.max, "label": w.description}
+        if isinstance(w, W.Output):
+            return {"outputs": [dict(o) for o in w.outputs]}
+        if hasattr(w, "value"):  # a slider, a dropdown, a text box, a checkbox: its label and what it shows
+            shown = w.label if hasattr(w, "options") and hasattr(w, "label") else w.value  # a dropdown's label
+            return {"control": getattr(w, "description", ""), "value": str(shown)}
+        return {"text": type(w).__name__}
+
+    widgets = {i: w for i, w in list(_instances.items()) if isinstance(w, W.DOMWidget)}
+    children = {id(c) for w in widgets.values() if isinstance(w, W.Box) for c in w.children}
+    return json.dumps({i: tree(w) for i, w in widgets.items() if id(w) not in children}, default=str)
+
+
+def kernel_snapshots(client, timeout: float = 120) -> dict:
+    """`freeze_widgets()` evaluated in a running kernel through its blocking client (nbval's, after the last cell)."""
+    msg_id = client.execute("", silent=True, store_history=False, user_expressions={"frozen": FREEZE})
+    reply = client.get_shell_msg(timeout=timeout)
+    while reply["parent_header"].get("msg_id") != msg_id:
+        reply = client.get_shell_msg(timeout=timeout)
+    frozen = reply["content"].get("user_expressions", {}).get("frozen", {})
+    if frozen.get("status") != "ok":
+        raise RuntimeError(f"the kernel could not freeze its widgets: {frozen.get('ename')}: {frozen.get('evalue')}")
+    return json.loads(ast.literal_eval(frozen["data"]["text/plain"]))  # the JSON string's repr, as IPython shows it
+
+
+def displayed_only(nb, snapshots: dict) -> dict:
+    """The snapshots of the widgets the notebook's outputs display (a widget never displayed is left out)."""
+    shown = {
+        o.data[WIDGET_MIME].get("model_id")
+        for cell in nb.cells
+        for o in cell.get("outputs", [])
+        if WIDGET_MIME in o.get("data", {})
+    }
+    return {i: t for i, t in snapshots.items() if i in shown and t is not None}
+
+
+def snapshot_html(node, links, figures: list) -> str:
+    """A widget's frozen state as static HTML: figures drawn by plotly.js like any other, controls as what they show."""
+    if node is None:
+        return ""
+    if "figure" in node:
+        return figure_html(node["figure"], figures)
+    if "box" in node:
+        parts = [snapshot_html(c, links, figures) for c in node["children"]]
+        if node["titles"]:  # tabs, accordion: every panel at once, under its title
+            parts = [f"<h4>{html.escape(t or '')}</h4>{p}" for t, p in zip(node["titles"] + [""] * len(parts), parts)]
+        kind = "row" if node["box"] == "HBox" else "column"
+        return f'<div class="w-{kind}">{"".join(parts)}</div>'
+    if "html" in node:
+        markup = node["html"]
+        return f'<div class="w-html">{markup if "<script" not in markup else html.escape(markup)}</div>'
+    if "text" in node:
+        return f'<span class="w-text">{html.escape(node["text"])}</span>'
+    if "progress" in node:
+        value, low, high = node["progress"], node["min"], node["max"]
+        label = f"{html.escape(node['label'])} " if node["label"] else ""
+        return f'<span class="w-text">{label}</span><progress value="{value - low}" max="{high - low}"></progress>'
+    if "control" in node:
+        return f'<span class="w-control">{html.escape(node["control"])} <b>{html.escape(node["value"])}</b></span>'
+    if "outputs" in node:
+        return "".join(output_html(o, links, figures) for o in node["outputs"])
+    return ""
 
 
 # -- rendering -----------------------------------------------------------------------------------------------------
@@ -242,7 +352,8 @@ def stream_text(text: str) -> str:
     return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
 
 
-def output_html(output, links: Links, figures: list) -> str:
+def output_html(output, links: Links, figures: list, snapshots: dict | None = None) -> str:
+    """One output as HTML; a widget as its final state from `snapshots` ({model id: tree}) where the run kept it."""
     from nbconvert.filters.ansi import ansi2html
 
     kind = output.get("output_type")
@@ -250,22 +361,12 @@ def output_html(output, links: Links, figures: list) -> str:
         return f'<pre class="out {output.get("name", "stdout")}">{ansi2html(stream_text(output.get("text", "")))}</pre>'
     if kind == "error":
         return f'<pre class="out error">{ansi2html(chr(10).join(output.get("traceback", [])))}</pre>'
+    snapshots = snapshots or {}
     data = output.get("data", {})
     if PLOTLY_MIME in data:
-        figure = data[PLOTLY_MIME]
-        figures.append(figure)
-        payload = json.dumps(figure, separators=(",", ":")).replace("</", "<\\/")
-        div = f'<div class="plotly-figure" id="figure-{len(figures)}"></div>'
-        return f'{div}<script type="application/json">{payload}</script>'
+        return figure_html(data[PLOTLY_MIME], figures)
     if WIDGET_MIME in data:
-        fallback = ""
-        for mime in ("image/png", "image/jpeg"):
-            if mime in data:
-                fallback = f'<img alt="the widget when the notebook ran" src="data:{mime};base64,{data[mime]}">'
-        return (
-            f'<div class="widget-note">{fallback}<p>A live widget was here ({html.escape(widget_name(data))}): it runs '
-            "in JupyterLab, not on a static page. Open this notebook with a <em>Run it</em> button above.</p></div>"
-        )
+        return widget_html(data, snapshots.get(data[WIDGET_MIME].get("model_id")), links, figures)
     page_html = data.get("text/html")
     if page_html is not None and "<script" not in "".join(page_html):  # plotly's loader, require.js: not here
         return f'<div class="out html">{"".join(page_html)}</div>'
@@ -281,6 +382,36 @@ def output_html(output, links: Links, figures: list) -> str:
     return ""
 
 
+def figure_html(figure: dict, figures: list) -> str:
+    """A plotly figure as its JSON beside an empty div; site.js draws it there with the site's plotly.js."""
+    figures.append(figure)
+    payload = json.dumps(figure, separators=(",", ":")).replace("</", "<\\/")
+    div = f'<div class="plotly-figure" id="figure-{len(figures)}"></div>'
+    return f'{div}<script type="application/json">{payload}</script>'
+
+
+def widget_html(data, snapshot, links, figures: list) -> str:
+    """A widget: its final state when the run kept it, under one line saying that the real one is live in JupyterLab
+    (a progress bar needs no such line); without a snapshot, that line and the widget's image fallback if any."""
+    name = html.escape(widget_name(data))
+    line = (
+        f'<p class="widget-line">A live widget ({name}) in JupyterLab: here, its final state when the notebook ran. '
+        "Open the notebook with a <em>Run it</em> button above to use it.</p>"
+    )
+    if snapshot is not None:
+        body = snapshot_html(snapshot, links, figures)
+        interactive = re.search(r'"(figure|control)":', json.dumps(snapshot)) is not None
+        return f'<div class="widget-snapshot">{line if interactive else ""}{body}</div>'
+    fallback = ""
+    for mime in ("image/png", "image/jpeg"):
+        if mime in data:
+            fallback = f'<img alt="the widget when the notebook ran" src="data:{mime};base64,{data[mime]}">'
+    return (
+        f'<div class="widget-note">{fallback}<p>A live widget was here ({name}): it runs in JupyterLab, not on a '
+        "static page. Open this notebook with a <em>Run it</em> button above.</p></div>"
+    )
+
+
 def widget_name(data) -> str:
     """The widget's kind as its text form starts ("VBox", "HBox", "IntProgress")."""
     return re.match(r"\w*", "".join(data.get("text/plain", "")).strip()).group(0) or "widget"
@@ -288,14 +419,14 @@ def widget_name(data) -> str:
 
 def notebook_html(nb, page: Page, links: Links, figures: list) -> str:
     """A notebook's cells, in order: markdown rendered, code highlighted, outputs below it."""
-    seen, parts = {}, []
+    seen, parts, snapshots = {}, [], nb.metadata.get(SNAPSHOTS, {})
     rubric = rubric_index(nb.cells) if page.kind == "lesson" else None
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":
             anchor = ' id="rubric"' if i == rubric else ""
             parts.append(f'<section class="cell markdown"{anchor}>{markdown(cell.source, links, page, seen)}</section>')
         elif cell.cell_type == "code":
-            outputs = "".join(output_html(o, links, figures) for o in cell.get("outputs", []))
+            outputs = "".join(output_html(o, links, figures, snapshots) for o in cell.get("outputs", []))
             count = cell.get("execution_count")
             prompt = f"[{count}]" if count else "[ ]"
             parts.append(
@@ -380,6 +511,11 @@ def frame(page: Page, body: str, pages: list[Page], settings: Settings, has_figu
     )
     assets = relative("assets", page)
     plotly = f'<script src="{assets}/plotly.min.js"></script>' if has_figures else ""
+    if MATH in body:  # MathJax typesets the formulas mistune marked, and nothing else on the page
+        plotly += (
+            "<script>window.MathJax = {startup: {elements: ['.math']}, svg: {fontCache: 'global'}};</script>"
+            f'<script src="{assets}/mathjax/tex-svg.js"></script>'
+        )
     runner = run_it(page, settings) if page.kind in ("lesson", "exercise") else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -425,6 +561,9 @@ def build(
     (out / "assets").mkdir(parents=True)
     (out / ".nojekyll").write_text("")  # GitHub Pages: serve the files as they are
     shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", out / "assets" / "plotly.min.js")
+    (out / "assets" / "mathjax").mkdir()
+    for name in (MATHJAX_SVG, "LICENSE"):  # MathJax 3's one-file build with SVG output: no fonts, nothing to fetch
+        shutil.copy(mathjax_folder() / name, out / "assets" / "mathjax" / Path(name).name)
     shutil.copytree(root / "docs" / "images", out / "docs" / "images")
     (out / "assets" / "site.css").write_text(CSS + pygments_css())
     (out / "assets" / "site.js").write_text(JS)
@@ -486,6 +625,20 @@ def build(
     if settings.repo == PLACEHOLDER_REPO:
         print(f"note: SITE_REPO is the placeholder {PLACEHOLDER_REPO}: set it to your repository for Binder and Colab")
     return pages
+
+
+def mathjax_folder() -> Path:
+    """MathJax 3 as the django-static-mathjax package ships it (the `test` extra installs it; docs/site.md says why)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("mathjax")
+    folder = Path(spec.origin).parent / "static" / "mathjax" if spec and spec.origin else None
+    if folder is None or not (folder / MATHJAX_SVG).exists():
+        raise RuntimeError(
+            "no MathJax for the pages' formulas: install the test extra (pip install -e '.[test]'), which brings "
+            "django-static-mathjax"
+        )
+    return folder
 
 
 def pygments_css() -> str:
@@ -581,7 +734,13 @@ pre.out.error { background: #ffecec; }
 .widget-note { border: 1px dashed var(--muted); border-radius: 6px; padding: .3rem .8rem; color: var(--muted);
   font-size: .9rem; }
 .note { color: var(--muted); font-size: .9rem; border-left: 3px solid var(--line); padding-left: .7rem; }
-.math { font-family: ui-monospace, monospace; font-size: .9em; }
+div.math { overflow-x: auto; }
+.widget-snapshot { border-left: 3px solid var(--line); padding-left: .7rem; margin: .4rem 0; }
+.widget-line { color: var(--muted); font-size: .9rem; margin: .2rem 0 .5rem; }
+.w-column { display: flex; flex-direction: column; gap: .3rem; }
+.w-row { display: flex; flex-wrap: wrap; gap: .3rem 1rem; align-items: center; }
+.w-row > .plotly-figure { flex: 1 1 20rem; min-width: 0; width: auto; }
+.w-control { font-size: .9rem; }
 .run-it { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; padding: .6rem 0;
   border-bottom: 1px solid var(--line); }
 .run-it .button { padding: .25rem .7rem; border: 1px solid var(--accent); border-radius: 6px; text-decoration: none;
