@@ -53,6 +53,17 @@ def _score(job):
     return dna, seed, accuracy(train(dna, task)[0], *task.data.valid)
 
 
+def _trained(jobs: list, variation: dict, workers: int) -> dict:
+    """{dna: {seed: validation accuracy}} of the (dna, seed[, epochs]) jobs, trained on `variation` by the workers."""
+    pool, scores = LocalWorkers(_init, (variation,), _score, workers, fork=False), {}
+    try:
+        for dna, seed, acc in pool.as_completed(jobs):
+            scores.setdefault(tuple(dna), {})[seed] = acc
+    finally:
+        pool.close()
+    return scores
+
+
 def table_top(n: int, epochs_list, workers: int) -> None:
     """Retrain the table's n best live architectures with fresh seeds 3 and 4; tau between them, per recipe."""
     from nanonas.bench import NanoBench
@@ -67,12 +78,7 @@ def table_top(n: int, epochs_list, workers: int) -> None:
     for epochs in epochs_list:
         t = time.perf_counter()
         jobs = [(dna, s, epochs) for dna in top for s in (3, 4)]
-        pool, scores = LocalWorkers(_init, (VARIATIONS,), _score, workers, fork=False), {}
-        try:
-            for dna, seed, acc in pool.as_completed(jobs):
-                scores.setdefault(tuple(dna), {})[seed] = acc
-        finally:
-            pool.close()
+        scores = _trained(jobs, VARIATIONS, workers)
         a, b = [scores[tuple(d)][3] for d in top], [scores[tuple(d)][4] for d in top]
         table = [bench.query(d)["val_accuracy"] for d in top]
         fresh = [(x + y) / 2 for x, y in zip(a, b)]
@@ -99,12 +105,7 @@ def table_top(n: int, epochs_list, workers: int) -> None:
 def probe(variation: dict, archs: list, seeds=(0, 1), workers: int = 2) -> dict:
     t = time.perf_counter()
     jobs = [(dna, s) for dna in archs for s in seeds]
-    pool, scores = LocalWorkers(_init, (variation,), _score, workers, fork=False), {}
-    try:
-        for dna, seed, acc in pool.as_completed(jobs):
-            scores.setdefault(tuple(dna), {})[seed] = acc
-    finally:
-        pool.close()
+    scores = _trained(jobs, variation, workers)
     per_seed = [[scores[tuple(d)][s] for s in seeds] for d in archs]
     means = sorted(((statistics.fmean(v), v) for v in per_seed), reverse=True)
     top = means[: max(3, len(means) // 4)]
