@@ -25,7 +25,7 @@ import pytest
 
 from course import grading, lesson01, lesson03, lesson04, lesson08b, lesson08c, remote
 from course.question import CORRECT, INCORRECT, Call, LocalAnswer, Question, Wrong, expect
-from course.sandbox import DENIED, SYSCALLS, Controls, Limits, Sandbox, seccomp_filter
+from course.sandbox import DENIED, PATH, SYSCALLS, Controls, Limits, Sandbox, seccomp_filter
 from nanonas import bench, cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -427,6 +427,78 @@ def test_where_no_cgroup_can_be_used_the_grader_says_so():
     sandbox = Sandbox("none", "no bwrap", Limits(), none)
     assert any("limits reduced: no cgroup here" in n for n in sandbox.notices)
     assert "--as=" in " ".join(Limits().prlimit(address_space=True))
+
+
+# The cgroup v2 and `systemd-run --user --scope` paths are what most teachers' machines take; the test machine has
+# cgroup v1 and runs as root, so these check how each path builds its limits and its command, without one.
+
+
+def test_a_cgroup_v2_group_gets_every_limit_and_nothing_runs_outside_it(tmp_path):
+    limits = Limits(memory_mb=300, processes=64, cores=0.5)
+    group = Controls("cgroup2", base={"": tmp_path}).create(limits)  # a plain folder stands for the hierarchy
+    (folder,) = group.folders
+    assert folder.parent == tmp_path and folder.name.startswith("nanonas-")
+    written = {f.name: f.read_text().strip() for f in folder.iterdir()}
+    assert written == {"memory.max": str(300 * 2**20), "pids.max": "64", "cpu.max": "50000 100000"}
+    assert group.prefix[:2] == ["/bin/sh", "-c"] and group.prefix[3:] == ["sh", str(folder / "cgroup.procs"), "--"]
+    # the shell joins the group, then becomes the command: the command's own PID is the one written
+    done = subprocess.run([*group.prefix, "/bin/sh", "-c", "echo $$"], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and done.stdout.strip() == (folder / "cgroup.procs").read_text().strip()
+    # a group it cannot join: the command does not run (exit 97), rather than run without limits
+    (folder / "cgroup.procs").unlink()
+    (folder / "cgroup.procs").mkdir()
+    done = subprocess.run([*group.prefix, "/bin/echo", "ran"], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 97 and "ran" not in done.stdout
+
+
+def _fake_systemd_run(folder: Path, status: int = 0) -> Path:
+    """A `systemd-run` that records its arguments, then runs the command after `--` (or fails with `status`)."""
+    fake = folder / "systemd-run"
+    record = folder / "argv"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f"printf '%s\\n' \"$@\" > {record}\n"
+        + (f"echo 'Failed to connect to bus' >&2\nexit {status}\n" if status else "")
+        + 'while [ "$1" != -- ]; do shift; done\nshift\nexec "$@"\n'
+    )
+    fake.chmod(0o755)
+    return fake
+
+
+def test_a_systemd_scope_gets_every_limit_and_a_clear_environment(tmp_path):
+    fake = _fake_systemd_run(tmp_path)
+    group = Controls("systemd", systemd_run=str(fake)).create(Limits(memory_mb=300, processes=64, cores=1.0))
+    done = subprocess.run(
+        [*group.prefix, "/usr/bin/env"], capture_output=True, text=True, timeout=30, env={**os.environ, "SECRET": "x"}
+    )
+    assert done.returncode == 0 and done.stdout.split() == [f"PATH={PATH}"], "nothing of the grader's environment"
+    argv = (tmp_path / "argv").read_text().splitlines()
+    options, command = argv[: argv.index("--")], argv[argv.index("--") + 1 :]
+    assert options[:4] == ["--user", "--scope", "--quiet", "--collect"] and options[4].startswith("--unit=nanonas-")
+    settings = dict(p.split("=", 1) for flag, p in zip(options[5::2], options[6::2]) if flag == "-p")
+    assert len(options) == 5 + 2 * len(settings)
+    assert settings == {"MemoryMax": "300M", "MemorySwapMax": "0", "TasksMax": "64", "CPUQuota": "100%"}
+    assert command == ["/usr/bin/env", "-i", f"PATH={PATH}", "/usr/bin/env"]
+    assert group.folders == [], "systemd removes the scope itself (--collect)"
+
+
+@pytest.mark.parametrize("works", [True, False])
+def test_an_ordinary_user_gets_a_systemd_scope_only_where_one_starts(tmp_path, monkeypatch, works):
+    from course import sandbox
+
+    fake = _fake_systemd_run(tmp_path, status=0 if works else 1)
+    monkeypatch.setattr(sandbox, "_own_cgroups", dict)  # no cgroup of its own to write
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 54_321)
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: str(fake) if name == "systemd-run" else None)
+    controls = Controls.find()
+    if works:
+        assert controls.kind == "systemd" and controls.systemd_run == str(fake)
+        assert (tmp_path / "argv").read_text().splitlines()[-1] == "/bin/true", "tried before it is chosen"
+    else:
+        assert (
+            controls.kind == "none" and "systemd-run --user --scope fails (Failed to connect to bus" in controls.reason
+        )
+        assert any("limits reduced" in n for n in Sandbox("none", "no bwrap", Limits(), controls).notices)
 
 
 # ---------------------------------------------------------------------------------------------------------------
