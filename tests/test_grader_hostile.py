@@ -482,22 +482,28 @@ def test_a_systemd_scope_gets_every_limit_and_a_clear_environment(tmp_path):
     assert group.folders == [], "systemd removes the scope itself (--collect)"
 
 
+@pytest.mark.parametrize("uid", [54_321, 0])
 @pytest.mark.parametrize("works", [True, False])
-def test_an_ordinary_user_gets_a_systemd_scope_only_where_one_starts(tmp_path, monkeypatch, works):
+def test_without_a_cgroup_of_its_own_the_grader_gets_a_systemd_scope_only_where_one_starts(
+    tmp_path, monkeypatch, works, uid
+):
+    """An ordinary user's scope comes from their own manager (`--user`), root's from the system's (on cgroup v2 the
+    grader's own cgroup holds a process, so it cannot enable controllers for the submissions' cgroups)."""
     from course import sandbox
 
     fake = _fake_systemd_run(tmp_path, status=0 if works else 1)
     monkeypatch.setattr(sandbox, "_own_cgroups", dict)  # no cgroup of its own to write
-    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 54_321)
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: uid)
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: str(fake) if name == "systemd-run" else None)
     controls = Controls.find()
+    argv = (tmp_path / "argv").read_text().splitlines()
+    assert argv[:2] == (["--user", "--scope"] if uid else ["--scope", "--quiet"]), "tried before it is chosen"
     if works:
-        assert controls.kind == "systemd" and controls.systemd_run == str(fake)
-        assert (tmp_path / "argv").read_text().splitlines()[-1] == "/bin/true", "tried before it is chosen"
+        assert controls.kind == "systemd" and controls.systemd_run == str(fake) and argv[-1] == "/bin/true"
+        assert controls.create(Limits()).prefix[1:3] == argv[:2]
     else:
-        assert (
-            controls.kind == "none" and "systemd-run --user --scope fails (Failed to connect to bus" in controls.reason
-        )
+        said = "systemd-run --user --scope" if uid else "systemd-run --scope"
+        assert controls.kind == "none" and f"{said} fails (Failed to connect to bus" in controls.reason
         assert any("limits reduced" in n for n in Sandbox("none", "no bwrap", Limits(), controls).notices)
 
 

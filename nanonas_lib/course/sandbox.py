@@ -10,9 +10,10 @@ io_uring, bpf, perf, keyrings, ptrace, kernel modules): `seccomp_filter()`. Ever
 (its own PID namespace). The command line shows no path: bubblewrap reads its arguments from a pipe.
 
 Limits (`Limits`) hold for the submission as a whole where the machine has cgroups the grader may use
-(`Controls.find()`: cgroup v2 or v1 as root, or a `systemd-run --user` scope): memory of every kind (its
-processes, shared memory, memfd, its in-memory folders), processes, and one core's CPU share. Elsewhere they are
-per-process resource limits (an address space, a data segment, processes), and the grader says so loudly.
+(`Controls.find()`: a cgroup v2 or v1 hierarchy it may write, or a systemd scope: `systemd-run --scope` as root,
+`systemd-run --user --scope` otherwise): memory of every kind (its processes, shared memory, memfd, its in-memory
+folders), processes, and one core's CPU share. Elsewhere they are per-process resource limits (an address space, a
+data segment, processes), and the grader says so loudly.
 
 When bubblewrap is missing or does not work here, `Sandbox.find()` says so and the grader grades anyway with
 the limits alone, warning loudly in its output and in the gradebook.
@@ -93,6 +94,7 @@ class Controls:
     reason: str = ""
     base: dict = field(default_factory=dict)  # controller -> the folder new cgroups go in (cgroup1/cgroup2)
     systemd_run: str = ""
+    user: bool = True  # systemd: the user's own manager (`systemd-run --user`); as root, the system's
 
     @classmethod
     def find(cls) -> "Controls":
@@ -119,31 +121,38 @@ class Controls:
                 return probe
             except OSError as e:
                 reasons.append(f"cgroup v1 cannot be used ({e.strerror or e})")
-        systemd_run = shutil.which("systemd-run")
-        if systemd_run and os.geteuid() != 0:
-            probe = cls("systemd", systemd_run=systemd_run)
+        # cgroup v2 lets no cgroup that holds processes (the grader's own) enable controllers for its children:
+        # where the grader cannot, systemd makes a scope with them, as root (the system's manager) or as a user
+        systemd_run, user = shutil.which("systemd-run"), os.geteuid() != 0
+        if systemd_run:
+            probe = cls("systemd", systemd_run=systemd_run, user=user)
             try:
                 done = subprocess.run(
                     [*probe.create(Limits()).prefix, "/bin/true"], capture_output=True, timeout=30, env=os.environ
                 )
                 if done.returncode == 0:
                     return probe
-                reasons.append(f"systemd-run --user --scope fails ({done.stderr.decode(errors='replace')[:120]})")
+                reasons.append(f"{probe.command} fails ({done.stderr.decode(errors='replace')[:120]})")
             except (OSError, subprocess.SubprocessError) as e:
-                reasons.append(f"systemd-run --user --scope fails ({e})")
-        reasons = reasons or ["no cgroup v1 or v2 hierarchy this user may write, and no systemd-run --user"]
+                reasons.append(f"{probe.command} fails ({e})")
+        reasons = reasons or ["no cgroup v1 or v2 hierarchy this user may write, and no systemd-run"]
         return cls("none", "; ".join(reasons))
 
     @property
     def enforced(self) -> bool:
         return self.kind != "none"
 
+    @property
+    def command(self) -> str:
+        return "systemd-run --user --scope" if self.user else "systemd-run --scope"
+
     def create(self, limits: Limits) -> "Group":
         """A new group with `limits`; its `prefix` starts a command inside it."""
         name = f"nanonas-{os.getpid()}-{time.monotonic_ns()}-{next(_uids)}"
         if self.kind == "systemd":
             quota = f"{round(limits.cores * 100)}%"
-            prefix = [self.systemd_run, "--user", "--scope", "--quiet", "--collect", f"--unit={name}"]
+            prefix = [self.systemd_run, *(["--user"] if self.user else []), "--scope", "--quiet", "--collect"]
+            prefix.append(f"--unit={name}")
             for setting in (
                 f"MemoryMax={limits.memory_mb}M",
                 "MemorySwapMax=0",
