@@ -26,6 +26,9 @@ from pathlib import Path
 
 import nbformat
 
+sys.path.append(str(Path(__file__).parent))  # when imported (tests/test_teacher.py) rather than run
+from timing_page import write_page  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "class_roundtrip.md"
 ASSIGNMENT = "02_architecture_dna"
@@ -179,13 +182,10 @@ def main(argv=None) -> int:
         page_mb = (folder / "grades" / "02.report.html").stat().st_size / 2**20
     seconds = [s["seconds"] for s in book["submissions"]]
     points = [s["points"] for s in book["submissions"]]
-    lines = [
-        "# A class in one command",
-        "",
-        f"`python benchmarks/class_roundtrip.py --students {args.students} --jobs {args.jobs} --timeout "
-        f"{args.timeout:g}`, measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
-        "",
-        f"- {args.students} made-up submissions of `{ASSIGNMENT}`: {len(HOSTILE)} hostile, 2 blank, the rest honest "
+    roles = [role for _, role in made.values()]
+    body = [
+        f"- {args.students} made-up submissions of `{ASSIGNMENT}`: {sum(r in HOSTILE for r in roles)} hostile, "
+        f"{roles.count('blank')} blank, the rest honest "
         "with typical mistakes; half the honest ones collected in nbgrader's `submitted/` layout",
         f"- release and collect: {made_s:.1f} s",
         f"- **`nanonas grade --jobs {args.jobs} --report --feedback`: {graded_s:.0f} s** for the whole class "
@@ -194,13 +194,10 @@ def main(argv=None) -> int:
         f"{page_mb:.1f} MB (plotly.js embedded)",
         f"- written: {', '.join(files)}; {feedback} feedback pages (and as many Markdown files)",
         f"- points: mean {sum(points) / len(points):.1f} of {book['max_points']}, sandbox {book['sandbox']}",
-        f"- machine: {os.cpu_count()} cores; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after"
-        + (" (busy: other jobs shared the cores)" if load_before[0] > 1.0 else ""),
-        "",
     ]
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text("\n".join(lines))
-    print("\n".join(lines))
+    command = f"python benchmarks/class_roundtrip.py --students {args.students} --jobs {args.jobs} "
+    command += f"--timeout {args.timeout:g}"
+    print(write_page(args.out, "A class in one command", command, body, load_before, load_after))
     return 0
 
 

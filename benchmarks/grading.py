@@ -27,6 +27,9 @@ from pathlib import Path
 
 import nbformat
 
+sys.path.append(str(Path(__file__).parent))  # when imported rather than run as a script
+from timing_page import write_page  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "grading.md"
 
@@ -142,13 +145,8 @@ def main(argv=None) -> int:
         for s, path in zip(book["submissions"], paths)
         if kinds_of[path.name] in alone and _graded(s) != alone[kinds_of[path.name]]
     ]
-    lines = [
-        "# Grading a class",
-        "",
-        f"`{' '.join(['python benchmarks/grading.py', '--assignment', lesson, '--students', str(args.students)])}"
-        f" --jobs {args.jobs}{' --hostile' if args.hostile else ''}`, "
-        f"measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
-        "",
+    command = f"python benchmarks/grading.py --assignment {lesson} --students {args.students} --jobs {args.jobs}"
+    body = [
         f"- {args.students} submissions of `{lesson}` (solution, untouched exercise and half-solved, a third each)",
         f"- sandbox: {book['sandbox']} ({book['isolation']})",
         f"- **wall time: {wall:.0f} s** for the whole batch with `--jobs {args.jobs}` "
@@ -165,13 +163,9 @@ def main(argv=None) -> int:
             if args.hostile
             else []
         ),
-        f"- machine: {os.cpu_count()} cores; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after"
-        + (" (busy: other jobs shared the cores)" if load_before[0] > 1.0 else ""),
-        "",
     ]
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text("\n".join(lines))
-    print("\n".join(lines))
+    command += " --hostile" if args.hostile else ""
+    print(write_page(args.out, "Grading a class", command, body, load_before, load_after))
     return 1 if args.hostile and (differ or gradebook_rows != args.students) else 0
 
 
