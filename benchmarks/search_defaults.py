@@ -162,12 +162,24 @@ def run(tables: list, seeds: int, only, nb201_path: str) -> dict:
     return results
 
 
-def paired(a: list, b: list) -> str:
-    """Mean difference a - b (negative: a is better), wins / ties / losses of a, Wilcoxon's two-sided p."""
+def paired(a: list, b: list) -> tuple:
+    """Mean difference a - b (negative: a is better), wins, ties and losses of a, Wilcoxon's two-sided p."""
     d = [x - y for x, y in zip(a, b)]
     wins, ties = sum(x < -1e-9 for x in d), sum(abs(x) <= 1e-9 for x in d)
     p = wilcoxon(a, b).pvalue if wins + (len(d) - wins - ties) else 1.0
-    return f"{statistics.fmean(d):+.2f} ({wins}/{ties}/{len(d) - wins - ties}, p = {p:.2g})"
+    return statistics.fmean(d), wins, ties, len(d) - wins - ties, p
+
+
+def verdict(label: str, seeds: int, by_budget: dict) -> str:
+    """Where the defaults' paired mean regret is below a rival's, where they lose more seeds than they win."""
+    listed = lambda budgets: ", ".join(map(str, budgets)) or "none"
+    lower = [b for b, (d, *_) in by_budget.items() if d < 0]
+    text = f"- Against {label}, over {seeds} paired seeds, the defaults' mean regret is lower at "
+    text += f"every budget ({listed(lower)})" if len(lower) == len(by_budget) else f"{listed(lower)} evaluations only"
+    lost = [b for b, (_, wins, _, losses, _) in by_budget.items() if losses > wins]
+    text += f"; they lose more seeds than they win at {listed(lost)}" if lost else ""
+    clear = [b for b, (d, *_, p) in by_budget.items() if d < 0 and p < 0.05]
+    return text + f"; lower with Wilcoxon p < 0.05 at: {listed(clear)}."
 
 
 def mean(runs: list, key: str, budget: int) -> str:
@@ -191,15 +203,18 @@ def report(results: dict) -> list[str]:
             lines.append("| " + " | ".join(cells) + " |")
         head = ["the defaults against", "paired seeds", *(f"@{b}: mean difference (W/T/L, p)" for b in bs)]
         lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        verdicts = []
         for label in labels:
             if label == DEFAULT or DEFAULT not in rows:
                 continue
             seeds = [s for s in rows[DEFAULT] if s in rows[label]]
             ours, theirs = [rows[DEFAULT][s] for s in seeds], [rows[label][s] for s in seeds]
             regrets = lambda runs, b: [r["regret"][str(b)] for r in runs]
-            cells = [paired(regrets(ours, b), regrets(theirs, b)) for b in bs]
+            by_budget = {b: paired(regrets(ours, b), regrets(theirs, b)) for b in bs}
+            cells = [f"{d:+.2f} ({w}/{t}/{lo}, p = {p:.2g})" for d, w, t, lo, p in by_budget.values()]
             lines.append("| " + " | ".join([label, str(len(seeds)), *cells]) + " |")
-        lines.append("")
+            verdicts += [verdict(label, len(seeds), by_budget)] if label in TPE else []
+        lines += ["", *verdicts, ""]
     return lines
 
 
