@@ -32,14 +32,19 @@ browser-deps:
 
 LINTED := conftest.py nanonas_lib tests benchmarks notebooks solutions  # ruff reads .ipynb itself; exercises/ is generated
 
+# One pytest worker per core (pytest-xdist); each file (a notebook and its claims, a module and its fixtures) runs
+# whole on one worker, in order. One torch thread per process: two multi-threaded torch processes on two cores slow
+# each other 10-30x. solutions/ is not collected: tests/test_exercises.py runs each solution whole.
+TEST_WORKERS ?= -n auto --dist loadfile
+
 test: $(STAMP) browser-deps  ## set everything up and run all tests: library, widgets in a browser, lessons and projects, solutions
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/nanonas exercises check
-	$(PY) -m pytest -q --durations=20 --nbval-lax --nbval-current-env tests notebooks  # solutions/: tests/test_exercises.py runs each whole
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q $(TEST_WORKERS) --durations=20 --nbval-lax --nbval-current-env tests notebooks
 
 test-fast: $(STAMP)  ## the library's tests only, without the browser
-	$(PY) -m pytest -q -m "not browser" tests
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q $(TEST_WORKERS) -m "not browser" tests
 
 # The course as a website in site/ (docs/site.md): lessons and projects with the outputs `make test` just computed
 # (artifacts/executed/; a notebook without a fresh copy is executed here), exercises, rubrics, docs. SITE_REPO is the
