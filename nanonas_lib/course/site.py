@@ -197,7 +197,7 @@ FREEZE = "__import__('course.site', fromlist=['freeze_widgets']).freeze_widgets(
 def freeze_widgets() -> str:
     """In a kernel: the final state of every widget that is no other widget's child, as JSON {model id: tree}.
 
-    A tree node is one of {"box": kind, "children": [...], "titles": [...]}, {"figure": plotly figure},
+    A tree node is one of {"box": "row" or "column", "children": [...], "titles": [...]}, {"figure": plotly figure},
     {"html": markup}, {"text": text}, {"control": label, "value": text}, {"progress": value, "min", "max", "label"},
     {"outputs": [notebook outputs]}; hidden widgets and buttons are left out."""
     import sys
@@ -216,7 +216,8 @@ def freeze_widgets() -> str:
             return {"figure": json.loads(plotly.io.to_json(w, validate=False))}
         if isinstance(w, W.Box):
             children = [t for t in map(tree, w.children) if t is not None]
-            return {"box": type(w).__name__, "children": children, "titles": list(getattr(w, "titles", ()))}
+            kind = "row" if isinstance(w, W.HBox) else "column"  # tabs and accordions: their panels one below another
+            return {"box": kind, "children": children, "titles": list(getattr(w, "titles", ()))}
         if isinstance(w, (W.HTML, W.HTMLMath)):
             return {"html": w.value}
         if isinstance(w, W.Label):
@@ -268,8 +269,7 @@ def snapshot_html(node, links, figures: list) -> str:
         parts = [snapshot_html(c, links, figures) for c in node["children"]]
         if node["titles"]:  # tabs, accordion: every panel at once, under its title
             parts = [f"<h4>{html.escape(t or '')}</h4>{p}" for t, p in zip(node["titles"] + [""] * len(parts), parts)]
-        kind = "row" if node["box"] == "HBox" else "column"
-        return f'<div class="w-{kind}">{"".join(parts)}</div>'
+        return f'<div class="w-{node["box"]}">{"".join(parts)}</div>'
     if "html" in node:
         markup = node["html"]
         return f'<div class="w-html">{markup if "<script" not in markup else html.escape(markup)}</div>'
@@ -277,8 +277,8 @@ def snapshot_html(node, links, figures: list) -> str:
         return f'<span class="w-text">{html.escape(node["text"])}</span>'
     if "progress" in node:
         value, low, high = node["progress"], node["min"], node["max"]
-        label = f"{html.escape(node['label'])} " if node["label"] else ""
-        return f'<span class="w-text">{label}</span><progress value="{value - low}" max="{high - low}"></progress>'
+        label = f'<span class="w-text">{html.escape(node["label"])}</span>' if node["label"] else ""
+        return f'{label}<progress value="{value - low}" max="{high - low}"></progress>'
     if "control" in node:
         return f'<span class="w-control">{html.escape(node["control"])} <b>{html.escape(node["value"])}</b></span>'
     if "outputs" in node:
@@ -741,6 +741,7 @@ div.math { overflow-x: auto; }
 .w-row { display: flex; flex-wrap: wrap; gap: .3rem 1rem; align-items: center; }
 .w-row > .plotly-figure { flex: 1 1 20rem; min-width: 0; width: auto; }
 .w-control { font-size: .9rem; }
+.w-html { min-width: 0; overflow-wrap: anywhere; }  /* tqdm's counts are joined by figure spaces, which never break */
 .run-it { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; padding: .6rem 0;
   border-bottom: 1px solid var(--line); }
 .run-it .button { padding: .25rem .7rem; border: 1px solid var(--accent); border-radius: 6px; text-decoration: none;

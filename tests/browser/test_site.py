@@ -1,6 +1,7 @@
 """The course's website (`make site`) in Debian's Chromium: every page loads without a console error, every plotly
-figure draws, one answers a hover, the search finds a page, every internal link and anchor resolves, pages fit a
-390 px phone without sideways scrolling, and none is heavier than 5 MB.
+figure draws, one answers a hover, the dashboards show their final state, the formulas are typeset, the search finds
+a page, every internal link and anchor resolves, pages fit a 390 px phone without sideways scrolling, and none is
+heavier than 5 MB.
 
     make site && make test-site       # NANONAS_SITE=site .venv/bin/python -m pytest tests/browser/test_site.py
 
@@ -30,11 +31,12 @@ SHOTS = ARTIFACTS / "site"
 LIMIT = 5_000_000  # bytes a page may weigh
 PHONE_SHOTS = ("index.html", "notebooks/04_darts.html", "notebooks/05_pareto_tradeoffs.html", "rubrics/")
 FITS = "() => document.documentElement.scrollWidth <= window.innerWidth + 1"
-FIGURES_DRAWN = """() => [...document.querySelectorAll('.plotly-figure')].map(div => {
+MARKS = ".trace, .point, .hm, .heatmaplayer image, path.js-line"  # what plotly draws data as
+FIGURES_DRAWN = f"""() => [...document.querySelectorAll('.plotly-figure')].map(div => {{
     const svg = div.querySelector('svg.main-svg'), box = svg && svg.getBoundingClientRect();
-    return {id: div.id, drawn: !!svg && box.width > 0 && box.height > 0,
-            marks: div.querySelectorAll('.trace, .point, .hm, .heatmaplayer image, path.js-line').length};
-})"""
+    return {{id: div.id, drawn: !!svg && box.width > 0 && box.height > 0,
+            marks: div.querySelectorAll('{MARKS}').length}};
+}})"""
 
 
 def pages() -> list[Path]:
@@ -155,3 +157,61 @@ def test_the_search_finds_a_lesson(browser):
     browser.locator(".results a").first.click()
     browser.wait_for_load_state("load")
     assert "bilevel" in browser.inner_text("main").lower()
+
+
+SNAPSHOT = """() => ({
+    line: (document.querySelector('.widget-snapshot .widget-line') || {}).textContent || '',
+    text: [...document.querySelectorAll('.widget-snapshot .w-html, .widget-snapshot .w-control')]
+        .map(e => e.textContent),
+    figures: [...document.querySelectorAll('.widget-snapshot .plotly-figure')].map(div => ({
+        drawn: div.querySelectorAll('MARKS').length > 0,
+        traces: (div.data || []).map(t => ({name: t.name, x: Array.from(t.x || []), y: Array.from(t.y || [])})),
+    })),
+})""".replace("MARKS", MARKS)
+
+
+def snapshot_on(browser, page: str) -> dict:
+    browser.set_viewport_size({"width": 1280, "height": 900})
+    browser.goto((SITE / "notebooks" / page).as_uri(), wait_until="load")
+    shown = browser.evaluate(SNAPSHOT)
+    assert "live widget" in shown["line"] and "JupyterLab" in shown["line"], "the line saying the widget is live"
+    assert shown["figures"] and all(f["drawn"] for f in shown["figures"]), f"{page}: the dashboard's figures not drawn"
+    return shown
+
+
+def test_the_search_dashboard_shows_its_final_search(browser):
+    """Lesson 03's dashboard as the notebook left it: the figure plotly drew holds every evaluation of the search the
+    status line counts, and its best-so-far line is the running maximum of those evaluations."""
+    shown = snapshot_on(browser, "03_evolution.html")
+    status = next(t for t in shown["text"] if re.search(r"\d+ evaluations", t))
+    count = int(re.search(r"(\d+) evaluations", status).group(1))
+    assert status.startswith("finished") and count > 0, status
+    each, best = (
+        next(t for t in shown["figures"][0]["traces"] if t["name"] == n) for n in ("each evaluation", "best so far")
+    )
+    assert len(each["y"]) == count and each["x"] == list(range(1, count + 1))
+    assert best["y"] == [max(each["y"][: i + 1]) for i in range(count)]
+
+
+def test_the_pareto_explorer_shows_its_final_budget(browser):
+    """Lesson 05's explorer as the notebook left it: the latency slider's value splits the drawn points, and as many are
+    within budget as its pick says."""
+    shown = snapshot_on(browser, "05_pareto_tradeoffs.html")
+    budget = float(next(t for t in shown["text"] if t.startswith("latency budget")).split()[-1])
+    traces = {t["name"]: t for t in shown["figures"][0]["traces"]}
+    inside, over = traces["within budget"]["x"], traces["over the latency budget"]["x"]
+    assert inside and over and max(inside) <= budget < min(over), (budget, max(inside), min(over))
+    pick = next(t for t in shown["text"] if t.startswith("Best under"))
+    assert f"({len(inside)} of " in pick, pick
+
+
+def test_the_formulas_are_typeset(browser):
+    """Lesson 04's LaTeX is drawn by the site's own MathJax (assets/mathjax/): every formula an SVG, no source left."""
+    browser.set_viewport_size({"width": 1280, "height": 900})
+    browser.goto((SITE / "notebooks" / "04_darts.html").as_uri(), wait_until="load")
+    browser.wait_for_function("() => document.querySelectorAll('.math mjx-container svg').length > 0")
+    math = browser.evaluate("""() => [...document.querySelectorAll('.math')].map(e => ({
+        typeset: !!e.querySelector('mjx-container svg'), width: e.getBoundingClientRect().width}))""")
+    assert math and all(m["typeset"] and m["width"] > 0 for m in math), math
+    prose = browser.evaluate("() => [...document.querySelectorAll('.cell.markdown')].map(e => e.innerText).join(' ')")
+    assert "\\(" not in prose and "$" not in prose and "\\min" not in prose, "LaTeX source left on the page"
