@@ -176,8 +176,13 @@ def executed(source: Path, store: Path, execute: bool = True, timeout: int = 120
         message = re.sub(r"\x1b\[[0-9;]*m", "", str(e))
         raise RuntimeError(f"{source.name} failed while building the site: {message[-1500:]}") from None
     nb.cells.pop()
-    printed = "".join(o.get("text", "") for o in freeze.outputs if o.get("name") == "stdout")
-    nb.metadata[SNAPSHOTS] = displayed_only(nb, json.loads(printed))
+    printed = "".join(o.get("text", "") for o in freeze.outputs if o.get("name") == "stdout").strip()
+    try:  # its last line (a thread the notebook left running may print before it)
+        snapshots = json.loads(printed.splitlines()[-1])
+    except (IndexError, ValueError):
+        print(f"note: {source.name}'s kernel gave no state of its widgets: its page shows a line where each was")
+        snapshots = {}
+    nb.metadata[SNAPSHOTS] = displayed_only(nb, snapshots)
     nb.metadata["nanonas_executed"] = {"source_sha256": digest, "complete": True, "by": "nbclient"}
     copy.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, copy)
