@@ -86,7 +86,9 @@ def one_run(bench: NanoBench, name: str, data, label: str, seed: int, top: set, 
         history = run_optuna(bench, seed, max(BUDGETS), **options)
     elif nb201:
         result = nano_nas(strategy, evaluator=bench, seed=seed, progress=False, **options, evaluations=max(BUDGETS))
-        history, scored = [(tuple(h["dna"]), h["fitness"]) for h in result.search.history], [math.nan]
+        history = [(tuple(h["dna"]), h["fitness"]) for h in result.search.history]
+        if {**STRATEGIES[strategy].options, **options}.get("proxy"):
+            scored = [math.nan]  # a proxy's computations cost something the tables do not say; no proxy costs 0
     elif "proxy" in STRATEGIES[strategy].options:
         options = {**options, "evaluations": len(bench)}
         proxy = options.get("proxy", STRATEGIES[strategy].options["proxy"])
