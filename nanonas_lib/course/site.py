@@ -398,9 +398,8 @@ def figure_html(figure: dict, figures: list) -> str:
 def widget_html(data, snapshot, links, figures: list) -> str:
     """A widget: its final state when the run kept it, under one line saying that the real one is live in JupyterLab
     (a progress bar needs no such line); without a snapshot, that line and the widget's image fallback if any."""
-    name = html.escape(widget_name(data))
     line = (
-        f'<p class="widget-line">A live widget ({name}) in JupyterLab: here, its final state when the notebook ran. '
+        '<p class="widget-line">A live widget in JupyterLab: here, its final state when the notebook ran. '
         "Open the notebook with a <em>Run it</em> button above to use it.</p>"
     )
     if snapshot is not None:
@@ -412,14 +411,9 @@ def widget_html(data, snapshot, links, figures: list) -> str:
         if mime in data:
             fallback = f'<img alt="the widget when the notebook ran" src="data:{mime};base64,{data[mime]}">'
     return (
-        f'<div class="widget-note">{fallback}<p>A live widget was here ({name}): it runs in JupyterLab, not on a '
+        f'<div class="widget-note">{fallback}<p>A live widget was here: it runs in JupyterLab, not on a '
         "static page. Open this notebook with a <em>Run it</em> button above.</p></div>"
     )
-
-
-def widget_name(data) -> str:
-    """The widget's kind as its text form starts ("VBox", "HBox", "IntProgress")."""
-    return re.match(r"\w*", "".join(data.get("text/plain", "")).strip()).group(0) or "widget"
 
 
 def notebook_html(nb, page: Page, links: Links, figures: list) -> str:
