@@ -33,8 +33,8 @@ browser-deps:
 LINTED := conftest.py nanonas_lib tests benchmarks notebooks solutions  # ruff reads .ipynb itself; exercises/ is generated
 
 # One pytest worker per core (pytest-xdist); each file (a notebook and its claims, a module and its fixtures) runs
-# whole on one worker, in order. One torch thread per process: two multi-threaded torch processes on two cores slow
-# each other 10-30x. solutions/ is not collected: tests/test_exercises.py runs each solution whole.
+# whole on one worker, in order. One torch thread per process: multi-threaded torch processes sharing cores slow each
+# other many times over (lesson 04's DARTS cell, 50 s alone, took 29 minutes beside another on a loaded machine). solutions/ is not collected: tests/test_exercises.py runs each solution whole.
 TEST_WORKERS ?= -n auto --dist loadfile
 
 test: $(STAMP) browser-deps  ## set everything up and run all tests: library, widgets in a browser, lessons and projects, solutions

@@ -1,12 +1,13 @@
 """Do the live-training notebooks say only what holds on any machine? Run them as learners on other CPUs would.
 
 Each notebook that trains in the kernel (WATCH below: tests/test_claims.py's LIVE_RUNS but those in TIMES_ONLY) runs
-under nbval and the claim guard, exactly as `make test` runs it, once per configuration:
+under nbval and the claim guard, with `make test`'s pytest options, once per configuration:
 
-- "default": this machine as it is (its best vector kernels, torch's default thread count);
+- "default": this machine as it is (its best vector kernels, torch's default thread count: a learner's JupyterLab);
 - "avx2": `ATEN_CPU_CAPABILITY=avx2`, the kernels most laptops and desktops have;
 - "portable": `ATEN_CPU_CAPABILITY=default`, PyTorch's portable kernels (no vector extensions);
-- "1 thread" and "4 threads": `OMP_NUM_THREADS`, which sets torch's thread count.
+- "1 thread" and "4 threads": `OMP_NUM_THREADS`, which sets torch's thread count ("1 thread" is how `make test`
+  runs every notebook: one thread per pytest worker).
 
 For each it records what passed and failed (cells, NBVAL_CHECK_OUTPUT cells, claims), every claim's value, and the
 live values named in WATCH (the derived architectures and ranks the lessons' sentences are about), then lists every
@@ -122,7 +123,8 @@ def report(results: dict) -> str:
         "# Live-training notebooks on other CPUs (`python benchmarks/portable_claims.py`)",
         "",
         f"Machine: {results['meta']['machine']}; torch {results['meta']['torch']}. Each notebook ran under nbval and",
-        "the claim guard, as `make test` runs it; times are on a machine shared with other jobs.",
+        "the claim guard with `make test`'s options (`make test` itself runs every notebook on 1 thread); times are on",
+        "a machine shared with other jobs.",
         "",
         "| configuration | environment | kernels | torch threads | notebook | passed | failed | seconds |",
         "|---|---|---|---|---|---|---|---|",
