@@ -87,10 +87,12 @@ def test_answers_written_another_way_pass(name):
     assert verdict(name, ORACLE[name]).correct, "the check's own oracle passes it"
 
 
-def _halving(low, high, full, promote_low=False, by_low=False, everyone=False, cost=None):
+def _halving(low, high, full, promote_low=False, by_low=False, everyone=False, cost=None, first_promoted=False):
     order = sorted(range(len(low)), key=lambda i: low[i], reverse=not promote_low)
     promoted = list(range(len(low))) if everyone else order[:full]
     pick = max(promoted, key=lambda i: (low[i] if by_low else high[i], -i))
+    if first_promoted:
+        pick = max(promoted, key=lambda i: high[i])  # max keeps the first of equals in promotion order
     n, k = len(low), len(promoted)
     return pick, {None: n * 0.06 + k, "flat": n + k, "cheap only": n * 0.06, "reuse": n * 0.06 + k * 0.94}.get(
         cost, n * 0.06 + full
@@ -112,7 +114,8 @@ def _budget(accuracy, latency, budget, strict=False, unmeasured=False, fastest=F
 
 def _rho(scores, accuracy, top, by="accuracy", kind="spearman"):
     key = scores if by == "scores" else accuracy
-    keep = sorted(range(len(key)), key=lambda i: -key[i])[: len(key) if by == "all" else top]
+    sign = 1 if by == "worst" else -1
+    keep = sorted(range(len(key)), key=lambda i: sign * key[i])[: len(key) if by == "all" else top]
     x, y = [scores[i] for i in keep], [accuracy[i] for i in keep]
     if kind == "pearson":
         return float(pearsonr(x, y).statistic)
@@ -131,6 +134,7 @@ WRONG = [
         "`cells.EDGES[i]`",
     ),
     ("nb201_string", lambda dna: nb201.to_string(dna).replace("+", ""), "join the three nodes with `+`"),
+    ("nb201_string", lambda dna: nb201.to_string(dna).strip("|").replace("|+|", "+"), "`|op~source|op~source|`"),
     ("nb201_string", lambda dna: dna, "return the string"),
     ("successive_halving", partial(_halving, by_low=True), "the best at 12 epochs"),
     ("successive_halving", partial(_halving, everyone=True), "every cell trained in full"),
@@ -140,6 +144,11 @@ WRONG = [
         "not promoted",
     ),
     ("successive_halving", partial(_halving, promote_low=True), "*highest* 12-epoch"),
+    (  # a tie at 200 epochs broken by the order of promotion, not by index
+        "successive_halving",
+        lambda lo, hi, k: (_halving(lo, hi, k, first_promoted=True)[0], _halving(lo, hi, k)[1]),
+        "lowest index",
+    ),
     ("successive_halving", lambda *a: _halving(*a)[0], "return a pair"),
     ("successive_halving", partial(_halving, cost="flat"), "costs 12/200"),
     ("successive_halving", partial(_halving, cost="cheap only"), "Add the full trainings"),
@@ -152,7 +161,8 @@ WRONG = [
     ("best_under_budget", lambda a, ms, b: _budget(a, ms, b) if _budget(a, ms, b) is not None else -1, "return None"),
     ("best_under_budget", lambda a, ms, b: int(np.argmax(a)), "over the budget"),
     ("spearman_within_top", partial(_rho, by="all"), "over every cell"),
-    ("spearman_within_top", partial(_rho, by="scores"), "top cells by *score*"),
+    ("spearman_within_top", partial(_rho, by="scores"), "by score"),
+    ("spearman_within_top", partial(_rho, by="worst"), "least accurate"),
     ("spearman_within_top", partial(_rho, kind="pearson"), "Pearson's r of the values"),
     ("spearman_within_top", partial(_rho, kind="ordinal"), "average of their ranks"),
     ("spearman_within_top", lambda *a: str(_rho(*a)), "as a number"),

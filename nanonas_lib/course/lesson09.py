@@ -32,6 +32,11 @@ def _string(dna, names=nb201.NAMES, shift=0, by_target=True):
     return "+".join("|" + "|".join(g) + "|" for g in groups)
 
 
+def _parts(string):
+    """The `op~source` parts of an NB201 string, in order, whatever bars and pluses surround them."""
+    return [part for part in string.replace("+", "|").split("|") if part]
+
+
 def _check_nb201_string(answer, seed):
     rng = random.Random(seed)
     dnas = [[3] * 6, [0] * 6, [0, 1, 2, 3, 4, 3], [1, 3, 2, 4, 0, 3], [4, 4, 4, 1, 1, 1]]
@@ -52,9 +57,9 @@ def _check_nb201_string(answer, seed):
             hint = " Each `|...|` group lists the inputs *of* node 1, 2, 3 (`op~source`), not the outputs of 0, 1, 2."
         elif got == _string(wrong_order):
             hint = f" Position i of a DNA is edge `cells.EDGES[i]`: {EDGES}."
-        elif got.replace("+", "") == want.replace("+", "") or "~" not in got:
+        elif _parts(got) == _parts(want) or "~" not in got:
             hint = " Write each node's inputs as `|op~source|op~source|` and join the three nodes with `+`."
-        elif sorted(got.replace("+", "|").split("|")) == sorted(want.replace("+", "|").split("|")):
+        elif sorted(_parts(got)) == sorted(_parts(want)):
             hint = f" The right parts, in another order: node 1, then 2, then 3, each from source 0 up ({EDGES})."
         raise Wrong(f"{call} returned {got!r}, expected {want!r}.{hint}")
 
@@ -161,9 +166,12 @@ def _top(accuracy, top):
     return sorted(range(len(accuracy)), key=lambda i: -accuracy[i])[:top]  # stable: on a tie, the cell listed first
 
 
+def _rho(scores, accuracy, cells):
+    return float(spearmanr([scores[i] for i in cells], [accuracy[i] for i in cells]).statistic)
+
+
 def _spearman_within_top(scores, accuracy, top):
-    keep = _top(accuracy, top)
-    return float(spearmanr([scores[i] for i in keep], [accuracy[i] for i in keep]).statistic)
+    return _rho(scores, accuracy, _top(accuracy, top))
 
 
 def _check_spearman_within_top(answer, seed):
@@ -185,14 +193,21 @@ def _check_spearman_within_top(answer, seed):
         if _close(got, want, 1e-6):
             continue
         keep, by_score = _top(accuracy, top), _top(scores, top)
+        worst = sorted(range(len(accuracy)), key=lambda i: accuracy[i])[:top]
         sub_s, sub_a = [scores[i] for i in keep], [accuracy[i] for i in keep]
+        of_score, of_worst = (_close(got, _rho(scores, accuracy, cells), 1e-6) for cells in (by_score, worst))
         hint = ""
         if _close(got, float(spearmanr(scores, accuracy).statistic), 1e-6):
             hint = " That is ρ over every cell; keep only the `top` most accurate first."
-        elif _close(
-            got, float(spearmanr([scores[i] for i in by_score], [accuracy[i] for i in by_score]).statistic), 1e-6
-        ):
-            hint = " Those are the top cells by *score*; the top is the most accurate (what a search is after)."
+        elif of_score and of_worst:
+            hint = (
+                " Keep the `top` most accurate cells (by `accuracy`, best first), "
+                "not the top by score nor the least accurate."
+            )
+        elif of_score:
+            hint = " Those are the top cells by score; the top is the most accurate (what a search is after)."
+        elif of_worst:
+            hint = " Those are the `top` *least* accurate cells; sort by accuracy, best first."
         elif len(set(sub_s)) > 1 and _close(got, float(pearsonr(sub_s, sub_a).statistic), 1e-6):
             hint = " That is Pearson's r of the values; Spearman's ρ is Pearson's r of their *ranks*."
         elif _close(got, float(np.corrcoef(np.argsort(np.argsort(sub_s)), np.argsort(np.argsort(sub_a)))[0, 1])):
@@ -219,8 +234,9 @@ QUESTIONS = [
         points=3,
         test=_check_successive_halving,
         hint_text="Sort the indices by their 12-epoch score, best first (`sorted` is stable: ties keep their order), "
-        "keep the first `full`; return the promoted index with the best 200-epoch score, and the cost: 12/200 per "
-        "cell looked at, plus 1 per cell trained in full.",
+        "keep the first `full`; return the promoted index with the best 200-epoch score (on a tie, the lowest index, "
+        "which need not come first among the promoted), and the cost: 12/200 per cell looked at, plus 1 per cell "
+        "trained in full.",
     ),
     Question(
         assignment=NB201,
