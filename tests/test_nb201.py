@@ -270,7 +270,8 @@ def test_download_checks_converts_and_loads(served, tmp_path, capsys):
     from nanonas.cli import main
 
     assert main(["nb201", "download", "--dir", str(tmp_path), "--mirror", served + "/good"]) == 0
-    assert "index 6111" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "index 6111" in out and f"NanoBench.load('nb201', path={str(tmp_path)!r})" in out  # not the default folder
     for name, (_, digest) in nb201.SOURCES.items():
         assert hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() == digest
     for name in nb201.CONVERTED.values():

@@ -251,7 +251,8 @@ def _nb201(args, parser) -> int:
     except ValueError as e:
         parser.error(str(e))
     best = table.best()
-    print(f"NAS-Bench-201's tables are in {folder}: {len(table):,} cells; load them with NanoBench.load('nb201')")
+    call = "NanoBench.load('nb201')" if folder == nb201.CACHE else f"NanoBench.load('nb201', path={str(folder)!r})"
+    print(f"NAS-Bench-201's tables are in {folder}: {len(table):,} cells; load them with {call}")
     print(f"best by CIFAR-10 validation: index {best['index']} {best['arch']}, test {best['test_accuracy']:.2%}")
     return 0
 
