@@ -779,6 +779,37 @@ def test_an_honest_predictor_passes_without_the_tables(predictor_kernel):
     assert verdict.status == CORRECT, verdict
 
 
+def _carried_tables() -> str:
+    """`fit_predict` with both shipped tables pasted into its source, as a student can from their own installation
+    (the tables ship with nanonas): every DNA's mean accuracy and its runs, the table found by the training scores."""
+    tables = {
+        name: {
+            "-".join(map(str, r["dna"])): [r["val_accuracy"], list(r["val_accuracies"])]
+            for r in bench.NanoBench.load(name)
+        }
+        for name in lesson08b.TABLES
+    }
+    return (
+        f"TABLES = {tables!r}\n\n"
+        "def fit_predict(train_dnas, train_scores, test_dnas):\n"
+        "    key = lambda dna: '-'.join(map(str, dna))\n"
+        "    for table in TABLES.values():\n"
+        "        if all(s in table[key(d)][1] for d, s in zip(train_dnas, train_scores)):\n"
+        "            return [table[key(d)][0] for d in test_dnas]\n"
+    )
+
+
+@needs_sandbox
+@pytest.mark.xfail(
+    strict=True,
+    reason="known hole (issue #24): the graded target is public data, so a submission may carry it; hiding the "
+    "installed tables cannot stop that (docs/teaching.md says so). Passes once q2 grades on data students lack.",
+)
+def test_a_predictor_that_carries_the_tables_in_its_source_scores_nothing(predictor_kernel):
+    verdict = _predictor_verdict(predictor_kernel, _carried_tables())
+    assert verdict.status == INCORRECT and verdict.points == 0, verdict
+
+
 def test_a_predictor_graded_as_a_submission_gets_nothing_for_the_look_up():
     """The whole grader: the solution notebook scores full marks with the tables hidden, and the same notebook with
     `fit_predict` looking its answers up loses exactly that task (where no sandbox hides them, it says so)."""

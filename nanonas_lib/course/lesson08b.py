@@ -5,7 +5,7 @@ Every answer takes and returns plain data (lists of DNAs, lists of numbers). The
 learner's `fit_predict` on one fixed draw of 50 architectures per shipped table, labelled as a search sees them
 (one training seed's accuracy), and scores its predictions on the other 575 against the true mean accuracy. The
 training data comes as the arguments; when grading, the sandbox cannot read the shipped tables (`hidden`), so an
-answer cannot look the other 575 up.
+answer cannot look the other 575 up there (it can carry them in its own source: docs/teaching.md).
 """
 
 import math
