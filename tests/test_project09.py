@@ -155,6 +155,11 @@ WRONG = [
     ("successive_halving", partial(_halving, cost="reuse"), "a separate, shorter run"),
     ("successive_halving", partial(_halving, cost="full"), "at most"),
     ("best_under_budget", partial(_budget, strict=True), "exactly at the budget"),
+    (
+        "best_under_budget",
+        lambda a, ms, b: max((i for i in range(len(a)) if ms[i] <= b), key=lambda i: a[i], default=None),
+        "did not measure the cell",
+    ),
     ("best_under_budget", partial(_budget, unmeasured=True), "not measured"),
     ("best_under_budget", partial(_budget, fastest=True), "the fastest cell"),
     ("best_under_budget", partial(_budget, last=True), "A tie in accuracy"),
