@@ -799,14 +799,26 @@ def _carried_tables() -> str:
     )
 
 
+NOT_PREDICTORS = {  # full marks on fit_predict without fitting anything to the 50 trained architectures
+    "the tables carried in its source": _carried_tables,
+    # `zero` (op 4) kills a chain: two values, the training data unused; Kendall's tau-b leaves out the pairs an
+    # answer ties, and on both tables this clears the threshold and #params, about level with the reference
+    "dead or alive": lambda: (
+        "def fit_predict(train_dnas, train_scores, test_dnas):\n    return [float(4 not in dna) for dna in test_dnas]\n"
+    ),
+}
+
+
 @needs_sandbox
+@pytest.mark.parametrize("attack", NOT_PREDICTORS)
 @pytest.mark.xfail(
     strict=True,
-    reason="known hole (issue #24): the graded target is public data, so a submission may carry it; hiding the "
-    "installed tables cannot stop that (docs/teaching.md says so). Passes once q2 grades on data students lack.",
+    reason="known holes (issue #24): the graded target is public data a submission may carry (hiding the installed "
+    "tables cannot stop that: docs/teaching.md), and a fixed rule that knows `zero` reaches the threshold (0.65) and "
+    "the reference's tau with no training. Passes once q2 grades learning, on data students lack.",
 )
-def test_a_predictor_that_carries_the_tables_in_its_source_scores_nothing(predictor_kernel):
-    verdict = _predictor_verdict(predictor_kernel, _carried_tables())
+def test_an_answer_that_fits_nothing_scores_nothing(predictor_kernel, attack):
+    verdict = _predictor_verdict(predictor_kernel, NOT_PREDICTORS[attack]())
     assert verdict.status == INCORRECT and verdict.points == 0, verdict
 
 
