@@ -162,6 +162,19 @@ def test_check_prints_feedback_and_raises_only_for_nbgrader(capsys, monkeypatch)
     assert "def dominates(a, b):" in capsys.readouterr().out
 
 
+def test_a_solution_is_shown_without_what_its_notebook_s_setup_prints(tmp_path, monkeypatch, capsys):
+    nb = nbformat.v4.new_notebook()
+    setup = nbformat.v4.new_code_cell("print('edges by DNA position: ...')\nSCALE = 2")
+    answer = nbformat.v4.new_code_cell("def double(x):\n    return SCALE * x")
+    setup.metadata["nbgrader"], answer.metadata["nbgrader"] = {"grade_id": "setup"}, {"grade_id": "q1_answer"}
+    nb.cells = [setup, answer]
+    nbformat.write(nb, tmp_path / "99_probe.ipynb")
+    monkeypatch.setenv("NANONAS_SOLUTIONS", str(tmp_path))
+    probe = reference("99_probe")
+    assert probe.double(3) == 6 and probe.source("q1") == "def double(x):\n    return SCALE * x"
+    assert "edges by DNA position" not in capsys.readouterr().out
+
+
 def _mutate_same_for_seed_3(dna, rng):
     child = list(dna)
     i = rng.randrange(len(child))

@@ -7,8 +7,10 @@ wrong. Checks test behaviour — properties, edge cases, the library's own imple
 `Call`, with plain data both ways (remote.py): in this process for `q1.check()`, in a sandboxed one when grading.
 """
 
+import contextlib
 import html
 import inspect
+import io
 import math
 import os
 import re
@@ -289,13 +291,14 @@ class References:
                         "folder, or set NANONAS_SOLUTIONS to the folder holding the solution notebooks"
                     )
                 namespace = {"__name__": f"solutions.{self.assignment}"}
-                for cell in nbformat.read(path, as_version=4).cells:
-                    gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id", "")
-                    if cell.cell_type == "code" and not gid.endswith("_check"):
-                        source = solution_source(cell.source)
-                        exec(compile(source, f"{path.name}:{gid}", "exec"), namespace)
-                        if ANSWER.match(gid):
-                            self._sources[gid.split("_")[0]] = source
+                with contextlib.redirect_stdout(io.StringIO()):  # what the setup prints is not the answer's
+                    for cell in nbformat.read(path, as_version=4).cells:
+                        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id", "")
+                        if cell.cell_type == "code" and not gid.endswith("_check"):
+                            source = solution_source(cell.source)
+                            exec(compile(source, f"{path.name}:{gid}", "exec"), namespace)
+                            if ANSWER.match(gid):
+                                self._sources[gid.split("_")[0]] = source
                 self._namespace = namespace
         return self._namespace
 
