@@ -248,3 +248,15 @@ def test_the_test_run_writes_each_notebook_with_its_outputs(tmp_path):
         for path in sorted(folder.parent.rglob("*"), reverse=True):
             path.unlink() if path.is_file() else path.rmdir()
         folder.parent.rmdir()
+
+
+def test_a_widget_says_it_is_live_only_where_a_reader_would_want_to_use_it():
+    progress = {"progress": 3, "min": 0, "max": 10, "label": "searching"}
+    dashboard = {
+        "box": "column",
+        "titles": [],
+        "children": [{"box": "row", "titles": [], "children": [{"control": "seed", "value": "1"}]}, progress],
+    }
+    plain, live = site.widget_html({}, progress, None, []), site.widget_html({}, dashboard, None, [])
+    assert "<progress" in plain and "live widget" not in plain  # a progress bar is done: nothing to use
+    assert "live widget" in live and "seed <b>1</b>" in live  # a control nested two boxes deep still counts

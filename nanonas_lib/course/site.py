@@ -395,6 +395,11 @@ def figure_html(figure: dict, figures: list) -> str:
     return f'{div}<script type="application/json">{payload}</script>'
 
 
+def _holds(node, kinds) -> bool:
+    """Whether a widget's frozen tree has a node of one of `kinds` ("figure", "control", ...) anywhere in it."""
+    return any(kind in node for kind in kinds) or any(_holds(c, kinds) for c in node.get("children", ()))
+
+
 def widget_html(data, snapshot, links, figures: list) -> str:
     """A widget: its final state when the run kept it, under one line saying that the real one is live in JupyterLab
     (a progress bar needs no such line); without a snapshot, that line and the widget's image fallback if any."""
@@ -404,7 +409,7 @@ def widget_html(data, snapshot, links, figures: list) -> str:
     )
     if snapshot is not None:
         body = snapshot_html(snapshot, links, figures)
-        interactive = re.search(r'"(figure|control)":', json.dumps(snapshot)) is not None
+        interactive = _holds(snapshot, ("figure", "control"))
         return f'<div class="widget-snapshot">{line if interactive else ""}{body}</div>'
     fallback = ""
     for mime in ("image/png", "image/jpeg"):
