@@ -19,6 +19,7 @@ import struct
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -758,9 +759,13 @@ def predictor_kernel():
     k.close()
 
 
-def _predictor_verdict(kernel, source):
+def _predictor_verdict(kernel, source, question=PREDICTOR):
     _define(kernel, source)
-    return PREDICTOR.verdict(grading.RemoteAnswer(kernel, PREDICTOR.name, time.monotonic() + 120))
+    return question.verdict(grading.RemoteAnswer(kernel, PREDICTOR.name, time.monotonic() + 120))
+
+
+# the check's first half alone: tau on the shipped tables (its second half, made-up tables, fails any look-up)
+ON_TABLES = replace(PREDICTOR, test=lambda answer, seed: lesson08b._check_on_tables(answer))
 
 
 @needs_sandbox
@@ -768,8 +773,8 @@ def _predictor_verdict(kernel, source):
 def test_the_tables_a_predictor_is_graded_on_cannot_be_looked_up(kernel, predictor_kernel, attack):
     assert grading.hidden_data(PREDICTOR.assignment) == [str(bench.TABLES.resolve())]
     # in a sandbox that shows the tables (another assignment's), the look-up is a perfect predictor: tau = 1
-    assert _predictor_verdict(kernel, LOOK_UP + LOOKED_UP[attack]).status == CORRECT
-    verdict = _predictor_verdict(predictor_kernel, LOOK_UP + LOOKED_UP[attack])
+    assert _predictor_verdict(kernel, LOOK_UP + LOOKED_UP[attack], ON_TABLES).status == CORRECT
+    verdict = _predictor_verdict(predictor_kernel, LOOK_UP + LOOKED_UP[attack], ON_TABLES)
     assert verdict.status == INCORRECT and verdict.points == 0, verdict
 
 
@@ -779,9 +784,10 @@ def test_an_honest_predictor_passes_without_the_tables(predictor_kernel):
     assert verdict.status == CORRECT, verdict
 
 
-def _carried_tables() -> str:
+def _carried_tables(otherwise: str) -> str:
     """`fit_predict` with both shipped tables pasted into its source, as a student can from their own installation
-    (the tables ship with nanonas): every DNA's mean accuracy and its runs, the table found by the training scores."""
+    (the tables ship with nanonas): every DNA's mean accuracy and its runs, the table found by the training scores;
+    `otherwise` answers what it does not recognise."""
     tables = {
         name: {
             "-".join(map(str, r["dna"])): [r["val_accuracy"], list(r["val_accuracies"])]
@@ -796,30 +802,38 @@ def _carried_tables() -> str:
         "    for table in TABLES.values():\n"
         "        if all(s in table[key(d)][1] for d, s in zip(train_dnas, train_scores)):\n"
         "            return [table[key(d)][0] for d in test_dnas]\n"
+        f"    return {otherwise}\n"
     )
 
 
-NOT_PREDICTORS = {  # full marks on fit_predict without fitting anything to the 50 trained architectures
-    "the tables carried in its source": _carried_tables,
-    # `zero` (op 4) kills a chain: two values, the training data unused; Kendall's tau-b leaves out the pairs an
-    # answer ties, and on both tables this clears the threshold and #params, about level with the reference
+ZERO_THEN_PARAMS = "[(4 not in d) * (1 + sum({0: 9, 1: 25}.get(op, 0) for op in d)) for d in test_dnas]"
+NOT_PREDICTORS = {  # each scores full marks on the shipped tables without fitting anything to the 50 trained chains
+    "the tables carried in its source": lambda: _carried_tables("None"),
+    "the tables carried, a fixed rule for the rest": lambda: _carried_tables(ZERO_THEN_PARAMS),
+    # `zero` (op 4) kills a chain: two values, the training data unused (tau-b leaves out the pairs an answer ties)
     "dead or alive": lambda: (
         "def fit_predict(train_dnas, train_scores, test_dnas):\n    return [float(4 not in dna) for dna in test_dnas]\n"
+    ),
+    "zero last, then #params": lambda: (
+        f"def fit_predict(train_dnas, train_scores, test_dnas):\n    return {ZERO_THEN_PARAMS}\n"
+    ),
+    "a fixed rule that peeks at the scores' scale": lambda: (
+        "def fit_predict(train_dnas, train_scores, test_dnas):\n"
+        "    top = max(train_scores)\n"
+        f"    return [top * x for x in {ZERO_THEN_PARAMS}]\n"
     ),
 }
 
 
 @needs_sandbox
 @pytest.mark.parametrize("attack", NOT_PREDICTORS)
-@pytest.mark.xfail(
-    strict=True,
-    reason="known holes (issue #24): the graded target is public data a submission may carry (hiding the installed "
-    "tables cannot stop that: docs/teaching.md), and a fixed rule that knows `zero` reaches the threshold (0.65) and "
-    "the reference's tau with no training. Passes once q2 grades learning, on data students lack.",
-)
 def test_an_answer_that_fits_nothing_scores_nothing(predictor_kernel, attack):
+    """Each passes the first half, tau on the shipped tables (checked: the hole this check closes is real), and fails
+    the made-up tables, whose scores no answer can carry or know in advance."""
+    assert _predictor_verdict(predictor_kernel, NOT_PREDICTORS[attack](), ON_TABLES).status == CORRECT
     verdict = _predictor_verdict(predictor_kernel, NOT_PREDICTORS[attack]())
     assert verdict.status == INCORRECT and verdict.points == 0, verdict
+    assert "made-up table" in verdict.feedback, verdict
 
 
 def test_a_predictor_graded_as_a_submission_gets_nothing_for_the_look_up():
@@ -836,10 +850,9 @@ def test_a_predictor_graded_as_a_submission_gets_nothing_for_the_look_up():
     data = nbformat.writes(nb).encode()
     result = grading.grade_submission(PREDICTOR.assignment, "look_up.ipynb", 120, sandbox=GRADING, data=data)
     points = {t["task"]: t["points"] for t in result["tasks"]}
-    if GRADING.isolated:
-        assert points == {"q1": 2, "q2": 0, "q3": 2}, result
-    else:
-        assert points["q2"] == 4 and any("readable" in n for n in result["notes"]), result
+    assert points == {"q1": 2, "q2": 0, "q3": 2}, result  # the made-up tables fail a look-up, hidden or not
+    if not GRADING.isolated:
+        assert any("readable" in n for n in result["notes"]), result
 
 
 # ---------------------------------------------------------------------------------------------------------------

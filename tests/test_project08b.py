@@ -44,6 +44,58 @@ def test_the_graded_draw_is_fixed_and_the_reference_clears_the_bar_with_margin()
         assert ours >= lesson08b.THRESHOLD + 0.05 and lesson08b.tau(params, truth) < lesson08b.THRESHOLD - 0.1
 
 
+def _made_up_mean_tau(fit_predict, seed):
+    tables = list(lesson08b.made_up_tables(seed))
+    return lesson08b.made_up_tau(tables, [fit_predict(train, scores, test) for train, scores, test, _, _ in tables])
+
+
+def test_made_up_tables_have_the_shipped_shape_and_each_a_mirror_image():
+    tables = list(lesson08b.made_up_tables(7))
+    assert len(tables) == 2 * lesson08b.MADE_UP
+    everything = set(PARAMS)  # the 625 chains of the shipped tables
+    for (train, scores, test, truth, live), mirror in zip(tables[::2], tables[1::2]):
+        assert len(train) == lesson08b.TRAIN_SIZE and {tuple(d) for d in train + test} == everything
+        assert mirror[0] == train and mirror[2] == test, "a pair shares its chains"
+        assert live == [4 not in d for d in test] and mirror[4] == live
+        for t in (truth, mirror[3]):
+            assert all(v == lesson08b.CHANCE for v, alive in zip(t, live) if not alive)
+            assert all(0.55 <= v <= 0.99 for v, alive in zip(t, live) if alive)
+        alive = np.asarray(live)
+        assert lesson08b.tau(np.asarray(truth)[alive], np.asarray(mirror[3])[alive]) == pytest.approx(-1)
+        assert all(abs(s - 0.1) < 0.01 for s, d in zip(scores, train) if 4 in d)  # chance, a run's luck aside
+    assert lesson08b.made_up_tau(tables, [t[3] for t in tables]) == pytest.approx(1)  # the truth itself
+    assert lesson08b.made_up_tau(tables, [[-x for x in t[3]] for t in tables]) == pytest.approx(-1)
+    assert lesson08b.made_up_tau(tables, [[0.5] * len(t[3]) for t in tables]) == 0
+    assert [t[1] for t in lesson08b.made_up_tables(7)] == [t[1] for t in tables], "the same seed, the same tables"
+    assert [t[1] for t in lesson08b.made_up_tables(8)] != [t[1] for t in tables]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        lambda d: float(4 not in d),
+        lambda d: (4 not in d) * (1 + sum({0: 9, 1: 25}.get(op, 0) for op in d)),  # zero last, then #params
+        lambda d: (4 not in d) * (1 + d.count(2) - d.index(min(d))),
+        lambda d: hash(tuple(d)) % 1000,
+    ],
+)
+def test_an_answer_that_ignores_the_training_scores_averages_exactly_zero(rule):
+    for seed in (0, 1, 2):
+        assert _made_up_mean_tau(lambda train, scores, test: [rule(d) for d in test], seed) == pytest.approx(
+            0, abs=1e-12
+        )
+
+
+def test_the_reference_learns_the_made_up_tables_with_margin_and_one_learned_weight_rarely_does():
+    """Over 100 draws of the check's seed: the reference's mean τ stays well above the bar; a ridge on dead-or-not and
+    #params (it learns one weight along a direction fixed in advance) averages about 0.3 and rarely reaches it."""
+    ours = [_made_up_mean_tau(lesson08b.REFERENCE.fit_predict, seed) for seed in range(100)]
+    assert min(ours) >= lesson08b.MADE_UP_THRESHOLD + 0.1, min(ours)
+    params = lambda dnas: np.array([[4 in d, (4 not in d) * PARAMS[tuple(d)]] for d in dnas], dtype=float)  # noqa: E731
+    one_weight = [_made_up_mean_tau(_ridge(params), seed) for seed in range(100)]
+    assert np.mean(one_weight) < 0.4 and np.mean(np.asarray(one_weight) >= lesson08b.MADE_UP_THRESHOLD) <= 0.05
+
+
 def test_a_one_hot_ridge_beats_params_but_not_the_bar():
     """The bar is set where the project says: above #params, and above what the one-hot alone gets from 50."""
     v = verdict("fit_predict", _ridge(one_hot))
@@ -112,6 +164,7 @@ WRONG = [
     ("fit_predict", lambda train, scores, test: [0.5, 0.6] * 3, "one per test DNA"),
     ("fit_predict", lambda *a: [-x for x in _ridge(lambda d: predictors.features(d, 5))(*a)], "below 0"),
     ("fit_predict", lambda train, scores, test: np.zeros(len(test)), "numpy array"),
+    ("fit_predict", lambda train, scores, test: [float(4 not in d) for d in test], "made-up tables"),
     ("pick_to_train", lambda *a: _pick(*a, drop=False), "already trained"),
     ("pick_to_train", lambda *a: _pick(*a, once=False), "twice"),
     ("pick_to_train", lambda *a: _pick(*a, reverse=False), "*lowest*"),

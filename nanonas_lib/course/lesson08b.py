@@ -2,12 +2,18 @@
 few trained ones (graded on Kendall's tau on a held-out set), and pick what a predictor-guided search trains next.
 
 Every answer takes and returns plain data (lists of DNAs, lists of numbers). The predictor's check trains the
-learner's `fit_predict` on one fixed draw of 50 architectures per shipped table, labelled as a search sees them
-(one training seed's accuracy), and scores its predictions on the other 575 against the true mean accuracy. The
-training data comes as the arguments; when grading, the sandbox cannot read the shipped tables (`hidden`), so an
-answer cannot look the other 575 up there (it can carry them in its own source: docs/teaching.md).
+learner's `fit_predict` twice over:
+- on one fixed draw of 50 architectures per shipped table, labelled as a search sees them (one training seed's
+  accuracy), scored on the other 575 against the true mean accuracy: what the project is about. When grading, the
+  sandbox cannot read the shipped tables (`hidden`); an answer can still carry them in its own source (they ship with
+  nanonas), and a fixed rule that knows what `zero` does gets near the bar without looking at the training scores;
+- on made-up tables drawn from the check's seed (secret when grading): the same 625 chains, `zero` at chance, the
+  others scored by op effects drawn at random, each table beside its mirror image. No answer fixed in advance can
+  know them: one that ignores the training scores ranks each table and its mirror in opposite orders, τ 0 on
+  average, exactly; a predictor must learn from the 50 scores which ops are worth more.
 """
 
+import itertools
 import math
 import random
 from functools import cache
@@ -28,6 +34,9 @@ REFERENCE = _reference(PREDICTOR)  # from solutions/08b_neural_predictor.ipynb
 TRAIN_SIZE = 50  # the fixed N of the graded predictor
 THRESHOLD = 0.65  # Kendall's tau to reach on the held-out architectures of each table (the reference: 0.70+)
 TABLES = ("digits", "digits_variations")
+MADE_UP = 8  # pairs of made-up tables (a table and its mirror image) per check
+MADE_UP_THRESHOLD = 0.5  # mean Kendall's tau to reach on their chains without `zero` (the reference: about 0.75)
+ZERO, POSITIONS, CHANCE = 4, 4, 0.1  # NanoBench's chains: 4 positions of 5 ops, op 4 is `zero`; 10 classes
 
 
 def _numpy_hint(got):
@@ -86,15 +95,53 @@ def tau(predicted, truth) -> float:
     return float(kendalltau(predicted, truth).statistic)
 
 
-def _check_fit_predict(answer, seed):
+def made_up_tables(seed: int):
+    """`MADE_UP` pairs of made-up tables over NanoBench's 625 chains, from `seed`: yields (train DNAs, their scores,
+    test DNAs, the test's true scores, which test DNAs are live). A chain with `zero` scores chance; a live chain's
+    score grows with z = the sum over its positions of its op's effect (drawn per op, plus a smaller one per position
+    and per pair of neighbours), mapped into 0.55 .. 0.99 like the tables' accuracies. Each pair shares one draw of
+    50 training chains and the effects, with z and -z: the second table ranks the live chains in reverse."""
+    rng = np.random.default_rng(seed)
+    dnas = np.array(list(itertools.product(range(ZERO + 1), repeat=POSITIONS)))
+    live = (dnas != ZERO).all(axis=1)
+    for _ in range(MADE_UP):
+        op, position, pair = (
+            rng.normal(0, 1, ZERO),
+            rng.normal(0, 0.3, (POSITIONS, ZERO)),
+            rng.normal(0, 0.2, (ZERO,) * 2),
+        )
+        d = dnas[live]
+        z = op[d].sum(axis=1) + position[np.arange(POSITIONS), d].sum(axis=1) + pair[d[:, :-1], d[:, 1:]].sum(axis=1)
+        z = (z - z.mean()) / z.std()
+        order = rng.permutation(len(dnas))
+        train, test = order[:TRAIN_SIZE], order[TRAIN_SIZE:]
+        for sign in (1, -1):
+            truth = np.full(len(dnas), CHANCE)
+            truth[live] = 0.55 + 0.44 / (1 + np.exp(-1.5 * sign * z))
+            noise = np.where(live[train], 0.015, 0.001) * rng.standard_normal(TRAIN_SIZE)  # one training run's luck
+            yield (
+                dnas[train].tolist(),
+                np.round(truth[train] + noise, 6).tolist(),
+                dnas[test].tolist(),
+                truth[test].tolist(),
+                live[test].tolist(),
+            )
+
+
+def _predictions(got, call, n):
+    ok = is_sequence(got) and all(_is_number(x) for x in got)
+    expect(ok, f"{call} returned `{show(got)}`: return a list of numbers, one per test DNA{_numpy_hint(got)}.")
+    expect(len(got) == n, f"{call} returned {len(got)} predictions; return one per test DNA ({n}).")
+    expect(all(math.isfinite(x) for x in got), f"{call} returned a prediction that is not finite (nan or inf).")
+
+
+def _check_on_tables(answer):
+    """The project's measure: τ on the 575 held-out chains of each shipped table, above #params and the bar."""
     draws = [held_out(table) for table in TABLES]
     calls = [(list(map(list, train)), list(scores), list(map(list, test))) for train, scores, test, _, _ in draws]
     for table, (train, _, test, truth, params), got in zip(TABLES, draws, answer.each(calls)):
         call = f"`fit_predict(train_dnas, train_scores, test_dnas)` on {table} ({len(train)} trained, {len(test)} new)"
-        ok = is_sequence(got) and all(_is_number(x) for x in got)
-        expect(ok, f"{call} returned `{show(got)}`: return a list of numbers, one per test DNA{_numpy_hint(got)}.")
-        expect(len(got) == len(test), f"{call} returned {len(got)} predictions; return one per test DNA ({len(test)}).")
-        expect(all(math.isfinite(x) for x in got), f"{call} returned a prediction that is not finite (nan or inf).")
+        _predictions(got, call, len(test))
         expect(len(set(got)) > 1, f"{call} predicted the same value for every DNA: a ranking needs them to differ.")
         ours, baseline = tau(got, truth), tau(params, truth)
         said = f"{call}: Kendall's τ between your predictions and the true accuracies is {ours:.3f}"
@@ -110,6 +157,40 @@ def _check_fit_predict(answer, seed):
                 f"{said}: above #params ({baseline:.3f}), but below {THRESHOLD}. Which architectures are certainly "
                 "bad, whatever else they contain? And does *where* an op sits matter as much as *how many* of it?"
             )
+
+
+def made_up_tau(tables, predictions) -> float:
+    """The mean Kendall's τ-b of `predictions` (one list per table of `made_up_tables`) over each table's live test
+    chains; predictions that are all equal there count as τ 0."""
+    taus = []
+    for (_, _, _, truth, live), got in zip(tables, predictions, strict=True):
+        ranked = [(p, t) for p, t, alive in zip(got, truth, live) if alive]
+        taus.append(tau(*zip(*ranked)) if len({p for p, _ in ranked}) > 1 else 0.0)
+    return sum(taus) / len(taus)
+
+
+def _check_on_made_up(answer, seed):
+    """Learning: the mean τ over the made-up tables' live test chains."""
+    tables = list(made_up_tables(seed))  # truths and the live mask stay here; the calls get copies
+    calls = [([list(d) for d in train], list(scores), [list(d) for d in test]) for train, scores, test, _, _ in tables]
+    predictions = []
+    for k, ((_, _, test, _, _), got) in enumerate(zip(tables, answer.each(calls)), start=1):
+        _predictions(got, f"`fit_predict` on made-up table {k} of {len(tables)}", len(test))
+        predictions.append(got)
+    mean = made_up_tau(tables, predictions)
+    expect(
+        mean >= MADE_UP_THRESHOLD,
+        f"On {len(tables)} made-up tables of the same 625 chains (`zero` at chance, the other chains scored by op "
+        f"effects drawn at random for this check, each table beside its mirror image), your predictions rank the "
+        f"chains without `zero` at a mean Kendall's τ of {mean:.2f}; {MADE_UP_THRESHOLD} is needed (the reference "
+        "gets about 0.75). A predictor must learn from `train_scores` which ops are worth more: a rule fixed in "
+        "advance ranks a table and its mirror in opposite orders, 0 on average.",
+    )
+
+
+def _check_fit_predict(answer, seed):
+    _check_on_tables(answer)
+    _check_on_made_up(answer, seed)
 
 
 def _check_pick_to_train(answer, seed):
@@ -184,7 +265,8 @@ QUESTIONS = [
         "features that say what you already know about these chains (lesson 01: what does `zero` do to the "
         "output?), keep the model simple (a ridge regression, or a small MLP with a fixed seed), and measure τ on a "
         "draw of your own before you check, in a cell of its own: the grader hides the tables it grades on, so an "
-        "answer that reads them fails there.",
+        "answer that reads them fails there. What you know goes in as features whose weights the model fits from "
+        "`train_scores`: the check also trains it on made-up tables where each op's worth is drawn at random.",
     ),
     Question(
         assignment=PREDICTOR,
