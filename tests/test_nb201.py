@@ -219,6 +219,27 @@ def test_a_missing_table_says_how_to_get_it(tmp_path, monkeypatch):
         NanoBench.load("digits", path=tmp_path)
 
 
+def test_project_09_without_the_tables_shows_one_message_not_a_traceback(tmp_path, monkeypatch):
+    """Notebook 09's setup cell, run by a kernel where no tables are (no ../../shared/nb201 beside it, $NANONAS_NB201
+    an empty folder): the learner reads one line that says what to do, not a traceback through the library."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "09_nas_bench_201.ipynb"
+    setup = next(c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
+    assert 'NanoBench.load("nb201"' in setup.source
+    empty = tmp_path / "no_tables"
+    empty.mkdir()
+    monkeypatch.setenv(nb201.ENV, str(empty))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(setup.source)])
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    (error,) = [o for o in nb.cells[0].outputs if o.output_type == "error"]
+    assert error.ename == "TablesError" and error.traceback == [f"TablesError: {error.evalue}"]
+    assert f"not in {empty}" in error.evalue and "`nanonas nb201 download`" in error.evalue
+
+
 @needs_tables
 def test_a_damaged_table_is_one_clear_error(tmp_path):
     for name in nb201.FILES:

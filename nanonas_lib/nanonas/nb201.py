@@ -461,6 +461,13 @@ class Lookup(BenchEvaluator):
         return self.val[self.row[tuple(check_dna(dna, len(EDGES)))]]
 
 
+class TablesError(ValueError):
+    """The tables are absent or damaged; the message says what to do, and a notebook shows only it, no traceback."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows these lines in place of a traceback
+        return [f"{type(self).__name__}: {self}"]
+
+
 def load(path=None, download: bool = False, mirror: str | None = None) -> NB201:
     """The NB201 tables from `path`, else $NANONAS_NB201, else the download cache (fetched there if `download`)."""
     folder = Path(path or os.environ.get(ENV) or CACHE).expanduser()
@@ -469,12 +476,12 @@ def load(path=None, download: bool = False, mirror: str | None = None) -> NB201:
     try:
         return NB201(_cached(folder), folder)
     except (KeyError, ValueError, IndexError, UnicodeDecodeError, csv.Error) as e:
-        raise ValueError(
+        raise TablesError(
             f"NAS-Bench-201's tables in {folder} are damaged ({type(e).__name__}: {e}); get them again with "
             "`nanonas nb201 download` (it checks every file's SHA-256)"
         ) from None
     except (FileNotFoundError, StopIteration):
-        raise ValueError(
+        raise TablesError(
             f"NAS-Bench-201's tables are not in {folder} (it needs {', '.join(FILES)}). Get them with "
             f"`nanonas nb201 download` or NanoBench.load('nb201', download=True), or pass path= (or set ${ENV}) to "
             "a folder that holds them"
