@@ -8,6 +8,7 @@ import hashlib
 import http.server
 import math
 import pickle
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -119,6 +120,23 @@ def test_the_published_optima(table):
     assert table.at(6111) == table.query(best["dna"])
     with pytest.raises(ValueError, match="an NB201 index is an integer from 0 to 15624"):
         table.at(15625)
+
+
+def test_docs_name_every_field_of_a_record_once(table):
+    """docs/nb201.md's record table: each key a record holds, named once (`zc_<name>` and `…` rows spelled out)."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "nb201.md").read_text()
+    rows = doc.split("## A record")[1].split("\n\n")[1].splitlines()[2:]  # the table's rows, past its header
+    named = []
+    for row in rows:
+        key, what = row.split(" | ")[:2]
+        for name in re.findall(r"`([^`]+)`", key):
+            if name == "zc_<name>":
+                named += ["zc_" + p for p in re.search(r"`([a-z0-9_]+(?: [a-z0-9_]+)+)`", what).group(1).split()]
+            elif "…" in name:
+                named += [name.replace("…", part) for part in ("val", "test")]
+            else:
+                named.append(name)
+    assert sorted(named) == sorted(table.at(6111))
 
 
 @needs_tables
