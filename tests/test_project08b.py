@@ -165,6 +165,7 @@ WRONG = [
     ("fit_predict", lambda *a: [-x for x in _ridge(lambda d: predictors.features(d, 5))(*a)], "below 0"),
     ("fit_predict", lambda train, scores, test: np.zeros(len(test)), "numpy array"),
     ("fit_predict", lambda train, scores, test: [float(4 not in d) for d in test], "made-up tables"),
+    ("fit_predict", lambda train, scores, test: [10**400 * (4 not in d) for d in test], "too large for a float"),
     ("pick_to_train", lambda *a: _pick(*a, drop=False), "already trained"),
     ("pick_to_train", lambda *a: _pick(*a, once=False), "twice"),
     ("pick_to_train", lambda *a: _pick(*a, reverse=False), "*lowest*"),

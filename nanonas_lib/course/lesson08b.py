@@ -96,27 +96,28 @@ def tau(predicted, truth) -> float:
 
 
 def made_up_tables(seed: int):
-    """`MADE_UP` pairs of made-up tables over NanoBench's 625 chains, from `seed`: yields (train DNAs, their scores,
-    test DNAs, the test's true scores, which test DNAs are live). A chain with `zero` scores chance; a live chain's
-    score grows with z = the sum over its positions of its op's effect (four evenly spaced effects, dealt to the ops
-    in a random order and jittered, plus smaller ones drawn per position and per pair of neighbours), mapped into
-    0.55 .. 0.99 like the tables' accuracies. Each pair shares one draw of
-    50 training chains and the effects, with z and -z: the second table ranks the live chains in reverse."""
-    rng = np.random.default_rng(seed)
+    """`MADE_UP` pairs of made-up tables over NanoBench's 625 chains, from `seed` (an int >= 0): yields (train DNAs,
+    their scores, test DNAs, the test's true scores, which test DNAs are live). A chain with `zero` scores chance; a
+    live chain's score grows with z = the sum over its positions of its op's effect (four evenly spaced effects,
+    dealt to the ops in a random order and jittered, plus smaller ones drawn per position and per pair of
+    neighbours), mapped into 0.55 .. 0.99 like the tables' accuracies. Each pair shares one draw of 50 training
+    chains and the effects, with z and -z: the second table ranks the live chains in reverse."""
     dnas = np.array(list(itertools.product(range(ZERO + 1), repeat=POSITIONS)))
     live = (dnas != ZERO).all(axis=1)
-    for _ in range(MADE_UP):
-        op = rng.permutation(np.linspace(-1.5, 1.5, ZERO)) + rng.normal(0, 0.2, ZERO)  # the ops' order: at random
-        position, pair = rng.normal(0, 0.3, (POSITIONS, ZERO)), rng.normal(0, 0.2, (ZERO,) * 2)
+    for k in range(MADE_UP):
+        # the effects from a generator of their own: what the answer sees (the draw, the noise) comes from another
+        effects, draws = np.random.default_rng([seed, k, 0]), np.random.default_rng([seed, k, 1])
+        op = effects.permutation(np.linspace(-1.5, 1.5, ZERO)) + effects.normal(0, 0.2, ZERO)  # the ops' order
+        position, pair = effects.normal(0, 0.3, (POSITIONS, ZERO)), effects.normal(0, 0.2, (ZERO,) * 2)
         d = dnas[live]
         z = op[d].sum(axis=1) + position[np.arange(POSITIONS), d].sum(axis=1) + pair[d[:, :-1], d[:, 1:]].sum(axis=1)
         z = (z - z.mean()) / z.std()
-        order = rng.permutation(len(dnas))
+        order = draws.permutation(len(dnas))
         train, test = order[:TRAIN_SIZE], order[TRAIN_SIZE:]
         for sign in (1, -1):
             truth = np.full(len(dnas), CHANCE)
             truth[live] = 0.55 + 0.44 / (1 + np.exp(-1.5 * sign * z))
-            noise = np.where(live[train], 0.015, 0.001) * rng.standard_normal(TRAIN_SIZE)  # one training run's luck
+            noise = np.where(live[train], 0.015, 0.001) * draws.standard_normal(TRAIN_SIZE)  # one training run's luck
             yield (
                 dnas[train].tolist(),
                 np.round(truth[train] + noise, 6).tolist(),
@@ -126,11 +127,17 @@ def made_up_tables(seed: int):
             )
 
 
-def _predictions(got, call, n):
+def _predictions(got, call, n) -> list[float]:
+    """`got` as floats, or `Wrong` saying what a list of predictions must be."""
     ok = is_sequence(got) and all(_is_number(x) for x in got)
     expect(ok, f"{call} returned `{show(got)}`: return a list of numbers, one per test DNA{_numpy_hint(got)}.")
     expect(len(got) == n, f"{call} returned {len(got)} predictions; return one per test DNA ({n}).")
+    try:
+        got = [float(x) for x in got]
+    except OverflowError:
+        raise Wrong(f"{call} returned an int too large for a float: return floats.") from None
     expect(all(math.isfinite(x) for x in got), f"{call} returned a prediction that is not finite (nan or inf).")
+    return got
 
 
 def _check_on_tables(answer):
@@ -139,7 +146,7 @@ def _check_on_tables(answer):
     calls = [(list(map(list, train)), list(scores), list(map(list, test))) for train, scores, test, _, _ in draws]
     for table, (train, _, test, truth, params), got in zip(TABLES, draws, answer.each(calls)):
         call = f"`fit_predict(train_dnas, train_scores, test_dnas)` on {table} ({len(train)} trained, {len(test)} new)"
-        _predictions(got, call, len(test))
+        got = _predictions(got, call, len(test))
         expect(len(set(got)) > 1, f"{call} predicted the same value for every DNA: a ranking needs them to differ.")
         ours, baseline = tau(got, truth), tau(params, truth)
         said = f"{call}: Kendall's τ between your predictions and the true accuracies is {ours:.3f}"
@@ -173,8 +180,7 @@ def _check_on_made_up(answer, seed):
     calls = [([list(d) for d in train], list(scores), [list(d) for d in test]) for train, scores, test, _, _ in tables]
     predictions = []
     for k, ((_, _, test, _, _), got) in enumerate(zip(tables, answer.each(calls)), start=1):
-        _predictions(got, f"`fit_predict` on made-up table {k} of {len(tables)}", len(test))
-        predictions.append(got)
+        predictions.append(_predictions(got, f"`fit_predict` on made-up table {k} of {len(tables)}", len(test)))
     mean = made_up_tau(tables, predictions)
     expect(
         mean >= MADE_UP_THRESHOLD,
@@ -182,7 +188,9 @@ def _check_on_made_up(answer, seed):
         f"effects drawn at random for this check, each table beside its mirror image), your predictions rank the "
         f"chains without `zero` at a mean Kendall's τ of {mean:.2f}; {MADE_UP_THRESHOLD} is needed (the reference "
         "gets about 0.85). A predictor must learn from `train_scores` which ops are worth more: a rule fixed in "
-        "advance ranks a table and its mirror in opposite orders, 0 on average.",
+        "advance ranks a table and its mirror in opposite orders, 0 on average. If yours does learn, it ranks the "
+        "chains without `zero` poorly among themselves: give it features from which a linear fit can tell what "
+        "each op is worth there (how many of each op a live chain holds, say).",
     )
 
 
