@@ -251,3 +251,44 @@ def test_darts_dashboard_stops_after_an_epoch(bench):
     result = dash.result  # stopped: the architecture derived now, scored
     assert result.interrupted and result.dna == result.extra["derived"][-1] and len(dash.epochs) < 50
     assert "stopped" in dash.status.value
+
+
+def widgets_in(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from widgets_in(child)
+
+
+def figure_without_uids(figure) -> dict:
+    return {
+        "data": [{k: v for k, v in t.items() if k != "uid"} for t in figure.to_dict()["data"]],
+        **figure.layout.to_plotly_json(),
+    }
+
+
+def drew(figure, traces: int):
+    """What plotly's browser view replies after drawing: one delta per trace it holds (a lost view holds none)."""
+    deltas = [{"uid": t.uid} for t in figure.data[:traces]]
+    figure.set_state({"_js2py_traceDeltas": {"trace_deltas": deltas, "trace_edit_id": figure._last_trace_edit_id}})
+
+
+@pytest.mark.parametrize(
+    "make, name", [(SearchDashboard, "progress"), (DartsDashboard, "losses"), (ParetoExplorer, "figure")]
+)
+def test_a_figure_the_browser_drew_without_its_traces_is_replaced_by_a_fresh_one(bench, make, name):
+    dash = make(bench=bench)
+    kept = getattr(dash, name)
+    drew(kept, len(kept.data))  # a view that drew every trace: left alone
+    assert getattr(dash, name) is kept
+    for _ in range(3):  # anywidget dropped the figure's messages: the view drew plotly's empty default figure
+        lost = getattr(dash, name)
+        drew(lost, 0)
+        fresh = getattr(dash, name)
+        assert fresh is not lost and lost.comm is None  # a new widget (a new browser model), the lost one closed
+        assert figure_without_uids(fresh) == figure_without_uids(lost)
+        assert fresh in widgets_in(dash.widget) and lost not in widgets_in(dash.widget)
+    drew(fresh, 0)
+    assert getattr(dash, name) is fresh  # three tries, then it stays
+    if make is SearchDashboard:
+        result = dash.run(generations=2, population_size=5)  # the search draws on the fresh one
+        assert len(dash.progress.data[0].x) == result.evaluations > 0 and dash.progress is fresh

@@ -25,6 +25,8 @@ BEST_SO_FAR_POINTS = """() => {
     return 0;
 }"""
 
+TRACES = "() => [...document.querySelectorAll('.js-plotly-plot')].map(plot => (plot.data || []).length)"
+
 
 @pytest.fixture
 def lab(tmp_path):
@@ -69,6 +71,7 @@ def test_start_draws_and_stop_stops_in_jupyterlab(lab, page):
         assert page.evaluate(BEST_SO_FAR_POINTS) == stopped_at < 1000
         assert page.is_enabled(".nanonas-start") and not page.is_enabled(".nanonas-stop")
         assert page_errors(page) == []
+        assert page.evaluate(TRACES) == [3, 1, 5]  # no figure lost to plotly's empty default (live.keep_drawn)
         page.screenshot(path=str(ARTIFACTS / "search_dashboard_page.png"), full_page=True)
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)

@@ -11,7 +11,7 @@ from ..cells import EDGES, SPACES
 from ..core import Task
 from ..palette import OKABE_ITO, STATE_COLORS, op_colors
 from ..run import Run
-from .live import LiveSearch, arrow
+from .live import LiveSearch, arrow, keep_drawn
 from .search_dashboard import EVALUATORS, DartsEpoch
 
 
@@ -91,7 +91,7 @@ class DartsDashboard(LiveSearch):
                 self.status,
                 self.error_box,
                 self.derived,
-                W.HBox([self.alphas, self.losses]),
+                W.HBox([keep_drawn(self, "alphas"), keep_drawn(self, "losses")]),
             ]
         ).add_class("nanonas-darts-dashboard")
         self.epochs = []  # the DartsEpoch of every epoch so far

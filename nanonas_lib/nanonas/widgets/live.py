@@ -10,6 +10,7 @@ import time
 import traceback
 
 import ipywidgets as W
+import plotly.graph_objects as go
 
 from ..palette import STATE_COLORS
 
@@ -24,6 +25,37 @@ class StopSearch(KeyboardInterrupt):
 def arrow(ops) -> str:
     """An architecture in op names, as the course writes it: conv3x3 → conv5x5 → skip → maxpool."""
     return " → ".join(ops)
+
+
+def keep_drawn(owner, name: str, tries: int = 3) -> W.Box:
+    """The FigureWidget `owner.<name>` in a frame of its own, put there afresh if a browser draws it without its
+    traces. Place the frame, not the figure, in the layout.
+
+    Why: anywidget gives the browser 2 s to load a widget's code (plotly's is 5 MB) after the widget appears; a
+    model that misses it drops every message from the kernel for good, and plotly sends a figure's data and layout
+    as messages just after the widget opens: that view draws plotly's empty default figure and never updates.
+    A drawn view tells Python what it drew (plotly's `_js2py_traceDeltas`, one entry per trace it holds): fewer
+    entries than traces is such a lost figure, and a fresh widget gets a fresh model (at most `tries` times). The
+    frame holds nothing else, so the swap redraws no other figure (a removed plotly view keeps listening to its
+    model and stops the next view's updates).
+    """
+    frame = W.Box([getattr(owner, name)])
+
+    def watch(figure, tries):
+        def lost(change):
+            drawn = (change["new"] or {}).get("trace_deltas")
+            if drawn is None or len(drawn) >= len(figure.data) or tries < 1 or frame.children != (figure,):
+                return
+            fresh = go.FigureWidget(figure)
+            frame.children = (fresh,)
+            setattr(owner, name, fresh)
+            figure.close()
+            watch(fresh, tries - 1)
+
+        figure.observe(lost, names="_js2py_traceDeltas")
+
+    watch(frame.children[0], tries)
+    return frame
 
 
 class LiveSearch:

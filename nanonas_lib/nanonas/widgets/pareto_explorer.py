@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from ..palette import GREY, OKABE_ITO
 from ..pareto import TIE
-from .live import arrow
+from .live import arrow, keep_drawn
 
 OBJECTIVES = {"maximize": ("val_accuracy",), "minimize": ("latency_b1_ms", "params")}
 
@@ -120,7 +120,7 @@ class ParetoExplorer:
         )
         self._label = label
         self.widget = W.VBox(
-            [self.latency_slider, self.params_slider, self.dead_toggle, self.pick, self.figure]
+            [self.latency_slider, self.params_slider, self.dead_toggle, self.pick, keep_drawn(self, "figure")]
         ).add_class("nanonas-pareto-explorer")
         self._draw()
 

@@ -12,7 +12,7 @@ from ..palette import GREY, OKABE_ITO, STATE_COLORS, op_colors
 from ..pareto import TIE
 from ..registry import STRATEGIES
 from ..run import MINIMUM, Run
-from .live import LiveSearch, arrow
+from .live import LiveSearch, arrow, keep_drawn
 
 EVALUATORS = {"NanoBench (instant lookup)": "bench", "real training (~1 s each)": "train"}
 LABELS = {  # how a control names an option; an option missing here is shown by its own name
@@ -201,8 +201,8 @@ class SearchDashboard(LiveSearch):
                 W.HBox([self.start_button, self.stop_button, self.reset_button]),
                 self.status,
                 self.error_box,
-                self.progress,
-                W.HBox([self.population, self.gene_pool]),
+                keep_drawn(self, "progress"),
+                W.HBox([keep_drawn(self, "population"), keep_drawn(self, "gene_pool")]),
             ]
         ).add_class("nanonas-search-dashboard")
 
