@@ -9,15 +9,9 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: lab test test-fast browser-deps lint clean site test-site
 
-# A new pip first: it resolves these ~150 packages in half the time of the pip a venv starts with (pip 26.3: 42 s,
-# pip 23.2, Python 3.11's: 92 s). pip byte-compiles what it installs on one core (~75 s of CPU for torch, Ray,
-# JupyterLab...); compileall does the same on every core. A file that does not compile (torch ships Python 3.12
-# syntax among its tests) is left as pip leaves it: uncompiled, which is why a failure there does not stop the install.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade 'pip>=26'
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -e '.[test,ray]'
-	$(PY) -m compileall -qq -j 0 "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" || true
+	$(PY) -m pip install --quiet -e '.[test,ray]'
 	touch $(STAMP)
 
 # JupyterLab serves the whole course (lessons, exercises, solutions) and opens the first lesson; the address it
