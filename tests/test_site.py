@@ -260,3 +260,15 @@ def test_a_widget_says_it_is_live_only_where_a_reader_would_want_to_use_it():
     plain, live = site.widget_html({}, progress, None, []), site.widget_html({}, dashboard, None, [])
     assert "<progress" in plain and "live widget" not in plain  # a progress bar is done: nothing to use
     assert "live widget" in live and "seed <b>1</b>" in live  # a control nested two boxes deep still counts
+
+
+def test_a_frame_around_one_widget_lays_out_as_the_widget():
+    """The dashboards put each figure in a frame of its own (nanonas.widgets.live.keep_drawn): on a page, the figures
+    of a row sit in the row as figures (a frame would be a column that does not shrink: the page scrolled sideways)."""
+    figure = {"figure": {"data": [{"type": "scatter", "x": [1], "y": [2]}], "layout": {}}}
+    framed = {"box": "column", "titles": [], "children": [figure]}
+    row = {"box": "row", "titles": [], "children": [framed, framed]}
+    page = site.widget_html({}, row, None, [])
+    assert page.count("plotly-figure") == 2 and "w-column" not in page and "w-row" in page
+    tab = {"box": "column", "titles": ["one"], "children": [figure]}  # a tab of one panel keeps its title
+    assert "<h4>one</h4>" in site.widget_html({}, tab, None, [])

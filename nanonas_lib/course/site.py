@@ -271,6 +271,8 @@ def snapshot_html(node, links, figures: list) -> str:
     if "figure" in node:
         return figure_html(node["figure"], figures)
     if "box" in node:
+        if len(node["children"]) == 1 and not node["titles"]:  # a frame around one widget (live.keep_drawn's): it
+            return snapshot_html(node["children"][0], links, figures)  # lays out as the widget would in the row
         parts = [snapshot_html(c, links, figures) for c in node["children"]]
         if node["titles"]:  # tabs, accordion: every panel at once, under its title
             parts = [f"<h4>{html.escape(t or '')}</h4>{p}" for t, p in zip(node["titles"] + [""] * len(parts), parts)]
